@@ -1,0 +1,46 @@
+//! The actors behind `actix-shutdown`: [`supervisor::Supervisor`], [`TaskMonitor`],
+//! [`Persister`], [`ResourceCloser`], [`LockManager`] and [`Logger`], and the typed messages
+//! they exchange. Each actor can be started alone and driven by its messages.
+//!
+//! actix's prelude exports a `Supervisor` of its own; refer to ours as
+//! `actix_shutdown_actors::supervisor::Supervisor`.
+
+mod closing;
+mod errors;
+pub mod files;
+mod hard_deadline;
+mod lock_manager;
+mod logger;
+pub mod messages;
+mod persister;
+mod report;
+mod request;
+mod resource_closer;
+mod state_store;
+pub mod supervisor;
+mod task_monitor;
+
+pub use closing::ClosingFlag;
+pub use errors::{LockError, LockHolder, LoggerError, PersistError, TaskError};
+pub use hard_deadline::HardDeadline;
+pub use lock_manager::{LockInfo, LockManager, PreviousLock, read_lock_info};
+pub use logger::{LogOptions, LogQueue, LogWriter, Logger, RecordWriter};
+pub use persister::{Persister, write_json_atomic};
+pub use report::*;
+pub use request::{HookFn, RequestSource, ShutdownRequest, ShutdownResponse, async_hook, sync_hook};
+pub use resource_closer::ResourceCloser;
+pub use state_store::{
+    ArchivedFile, Envelope, FoundState, Loaded, RESERVED_NAMES, SCHEMA_VERSION, StateStore,
+    validate_name,
+};
+pub use supervisor::{ExitCodes, Participants, ProgressFn, StepTimeouts, SupervisorConfig};
+pub use task_monitor::{BACKOFF_MAX, BACKOFF_START, TaskMonitor};
+
+/// The text of a panic payload (`&str` or `String`), or a placeholder.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic with a non-text payload".to_owned())
+}

@@ -1,0 +1,198 @@
+//! LockManager: the singleton lock. A file (`bot.lock`) whose body says who holds it (pid,
+//! start time, host, executable, version), held with an OS file lock for the life of the process.
+//! A lock file that exists but is not locked was left by a process that died without a clean
+//! shutdown: it is reported as stale and taken over.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use actix::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::{LockError, LockHolder};
+use crate::files;
+use crate::messages::{LockReleased, ReleaseLock};
+
+/// What the lock file says about its holder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    /// Process id.
+    pub pid: u32,
+    /// When that process started (RFC 3339 UTC).
+    pub started_at: String,
+    /// The host it runs on.
+    pub hostname: String,
+    /// Its executable.
+    pub exe: String,
+    /// Its version.
+    #[serde(default)]
+    pub version: String,
+}
+
+impl LockInfo {
+    /// Describes this process.
+    pub fn current(version: &str) -> Self {
+        Self {
+            pid: std::process::id(),
+            started_at: files::rfc3339(SystemTime::now()),
+            hostname: hostname(),
+            exe: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            version: version.to_owned(),
+        }
+    }
+}
+
+/// What [`LockManager::acquire`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PreviousLock {
+    /// No lock file: the previous run (if any) shut down cleanly.
+    None,
+    /// A lock file nobody held: the previous run died without a clean shutdown.
+    Stale(Option<LockInfo>),
+}
+
+/// Holds the singleton lock; answers [`ReleaseLock`].
+#[derive(Debug)]
+pub struct LockManager {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl LockManager {
+    /// Takes the lock at `path` (creating the file 0600, never following a symlink) and writes
+    /// this process's [`LockInfo`] into it.
+    ///
+    /// # Errors
+    /// [`LockError::AlreadyRunning`] when a live process holds it (that process is untouched),
+    /// [`LockError::Symlink`] when `path` is a symlink, [`LockError::Io`] otherwise.
+    pub fn acquire(path: impl Into<PathBuf>, version: &str) -> Result<(Self, PreviousLock), LockError> {
+        let path = path.into();
+        let io_err = |source| LockError::Io { path: path.clone(), source };
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(LockError::Symlink { path });
+        }
+        let mut file = open_lock_file(&path).map_err(|e| {
+            if is_symlink_refusal(&e) {
+                LockError::Symlink { path: path.clone() }
+            } else {
+                io_err(e)
+            }
+        })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = LockHolder(read_info(&mut file));
+                return Err(LockError::AlreadyRunning { path, holder });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),
+        }
+        let mut body = String::new();
+        file.read_to_string(&mut body).map_err(io_err)?;
+        let previous = if body.trim().is_empty() {
+            PreviousLock::None
+        } else {
+            PreviousLock::Stale(serde_json::from_str(&body).ok())
+        };
+        let info = LockInfo::current(version);
+        let json = serde_json::to_vec_pretty(&info).expect("LockInfo serializes");
+        file.set_len(0).map_err(io_err)?;
+        file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+        file.write_all(&json).map_err(io_err)?;
+        file.sync_all().map_err(io_err)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            files::sync_dir(dir).map_err(io_err)?;
+        }
+        Ok((Self { path, file: Some(file) }, previous))
+    }
+
+    /// The lock file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// True while the lock is held.
+    pub fn is_held(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Removes the lock file, then releases the OS lock. Idempotent.
+    ///
+    /// # Errors
+    /// The removal error; the OS lock is released anyway.
+    pub fn release(&mut self) -> Result<LockReleased, LockError> {
+        let Some(file) = self.file.take() else {
+            return Ok(LockReleased { removed: false });
+        };
+        let removed = fs::remove_file(&self.path);
+        drop(file);
+        match removed {
+            Ok(()) => Ok(LockReleased { removed: true }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LockReleased { removed: false }),
+            Err(source) => Err(LockError::Io { path: self.path.clone(), source }),
+        }
+    }
+}
+
+impl Actor for LockManager {
+    type Context = Context<Self>;
+}
+
+impl Handler<ReleaseLock> for LockManager {
+    type Result = Result<LockReleased, LockError>;
+
+    fn handle(&mut self, _: ReleaseLock, _: &mut Context<Self>) -> Self::Result {
+        self.release()
+    }
+}
+
+/// Reads the holder's [`LockInfo`] from a lock file without locking it.
+pub fn read_lock_info(path: &Path) -> Option<LockInfo> {
+    serde_json::from_slice(&fs::read(path).ok()?).ok()
+}
+
+fn read_info(file: &mut File) -> Option<LockInfo> {
+    let mut body = String::new();
+    file.read_to_string(&mut body).ok()?;
+    serde_json::from_str(&body).ok()
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
+fn is_symlink_refusal(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}
+
+fn hostname() -> String {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc == 0 {
+            let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+            return String::from_utf8_lossy(&buf[..end]).into_owned();
+        }
+    }
+    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown".to_owned())
+}

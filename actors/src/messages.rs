@@ -1,0 +1,391 @@
+//! The typed messages the actors exchange. Commands are imperative (`CancelAll`), queries start
+//! with `Get`, notifications are past tense (`ShutdownComplete`), replies name their content
+//! (`CancelReport`, `FlushAck`).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures::future::LocalBoxFuture;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::report::{FileRecord, ResourceRecord, ShutdownReport, TaskRecord};
+use crate::request::{HookFn, ShutdownRequest};
+
+// ---------------------------------------------------------------- Supervisor
+
+/// Asks the Supervisor to shut down. Hooks run first; a graceful request that any hook cancels
+/// is answered `ready: false` and the bot keeps running. Otherwise the pipeline starts (or the
+/// request joins the run already going) and the answer is `ready: true` at once, without
+/// waiting for the pipeline; use [`WaitForShutdown`] for the report.
+#[derive(Debug, Message)]
+#[rtype(result = "RequestAnswer")]
+pub struct RequestShutdown(pub ShutdownRequest);
+
+/// The answer to a [`RequestShutdown`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestAnswer {
+    /// The request's id.
+    pub request_id: String,
+    /// False exactly when a hook canceled a graceful request.
+    pub ready: bool,
+    /// The hooks that canceled (empty when `ready`).
+    pub vetoed_by: Vec<String>,
+    /// True when the request joined a shutdown that was already running or finished.
+    pub joined: bool,
+}
+
+/// Starts the pipeline for this request without asking the hooks (they were asked already, or
+/// the caller decided). Joins a run already going.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct BeginShutdown(pub ShutdownRequest);
+
+/// Resolves with the report once the pipeline has finished (at once if it already has).
+#[derive(Debug, Message)]
+#[rtype(result = "Arc<ShutdownReport>")]
+pub struct WaitForShutdown;
+
+/// Sent to every subscriber when the pipeline has finished.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "()")]
+pub struct ShutdownComplete {
+    /// What the shutdown did.
+    pub report: Arc<ShutdownReport>,
+}
+
+/// Subscribes a recipient to [`ShutdownComplete`].
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Subscribe(pub Recipient<ShutdownComplete>);
+
+/// Registers a named shutdown hook; hooks run in registration order.
+#[derive(Message)]
+#[rtype(result = "HookId")]
+pub struct RegisterHook {
+    /// Name used in vetoes and reports.
+    pub name: String,
+    /// The hook.
+    pub hook: HookFn,
+}
+
+impl fmt::Debug for RegisterHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisterHook").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// Identifies a registered hook, for [`UnregisterHook`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HookId(pub u64);
+
+/// Removes a hook; unknown ids are ignored.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct UnregisterHook(pub HookId);
+
+/// Where the Supervisor is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SupervisorState {
+    /// Running normally.
+    Running,
+    /// Shutting down; the step in progress.
+    Closing {
+        /// Step name.
+        step: String,
+    },
+    /// Finished; the exit code.
+    Finished {
+        /// Exit code.
+        exit_code: i32,
+    },
+}
+
+/// Asks the Supervisor where it is.
+#[derive(Debug, Message)]
+#[rtype(result = "SupervisorState")]
+pub struct GetStatus;
+
+/// Progress of the pipeline, for consoles and notifiers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepEvent {
+    /// A step started.
+    Started {
+        /// Step name.
+        step: String,
+    },
+    /// A step ended.
+    Finished {
+        /// Its record.
+        record: crate::report::StepRecord,
+    },
+    /// The run switched to forced mode.
+    Escalated {
+        /// Why.
+        reason: String,
+    },
+    /// A graceful request was canceled by hooks.
+    Vetoed {
+        /// The hooks.
+        by: Vec<String>,
+    },
+}
+
+// ---------------------------------------------------------------- TaskMonitor
+
+/// What a task's future may return: `()` or a `Result` whose error is reported.
+pub trait TaskResult {
+    /// `Err(text)` for a failure.
+    fn into_task_result(self) -> Result<(), String>;
+}
+
+impl TaskResult for () {
+    fn into_task_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display> TaskResult for Result<(), E> {
+    fn into_task_result(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// Makes a task's future from its cancellation token; called again on each restart.
+pub type TaskFactory =
+    Box<dyn Fn(CancellationToken) -> LocalBoxFuture<'static, Result<(), String>> + Send>;
+
+/// How a task is treated at cancel time and when it crashes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskOptions {
+    /// Grace between the token firing and the abort; `None`: the TaskMonitor's default.
+    pub grace: Option<Duration>,
+    /// Restart after a panic or error, with backoff 1 s doubling to 60 s (reset after a run
+    /// that lasted longer than the backoff).
+    pub restart_on_failure: bool,
+}
+
+/// Spawns a named task on the actor's thread (futures need not be `Send`).
+#[derive(Message)]
+#[rtype(result = "Result<(), crate::TaskError>")]
+pub struct SpawnTask {
+    /// Unique among running tasks.
+    pub name: String,
+    /// The task.
+    pub factory: TaskFactory,
+    /// Grace and restart policy.
+    pub options: TaskOptions,
+}
+
+impl fmt::Debug for SpawnTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpawnTask")
+            .field("name", &self.name)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fires every task's token, waits for each up to its grace (capped by `deadline`), aborts the
+/// rest. `forced`: abort at once. New tasks are refused from here on.
+#[derive(Debug, Message)]
+#[rtype(result = "CancelReport")]
+pub struct CancelAll {
+    /// Default grace per task.
+    pub grace: Duration,
+    /// No task waits past this instant.
+    pub deadline: Instant,
+    /// Abort without waiting.
+    pub forced: bool,
+}
+
+/// Aborts every task still running at once (an escalation during [`CancelAll`]).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct AbortAll;
+
+/// The outcome of every task.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CancelReport {
+    /// One record per task, in spawn order.
+    pub tasks: Vec<TaskRecord>,
+}
+
+/// Lists the tasks.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<TaskInfo>")]
+pub struct GetTasks;
+
+/// Where a task is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskState {
+    /// Running.
+    Running,
+    /// Waiting for its restart backoff.
+    Restarting,
+    /// Ended (see the outcome in the report).
+    Ended(crate::report::TaskOutcome),
+}
+
+/// One line of [`GetTasks`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskInfo {
+    /// Task name.
+    pub name: String,
+    /// Its state.
+    pub state: TaskState,
+    /// Times restarted.
+    pub restarts: u32,
+    /// The last panic or error.
+    pub last_error: Option<String>,
+}
+
+// ---------------------------------------------------------------- Logger
+
+/// Acknowledged once every record queued before this message was sent is written (and
+/// fsynced, unless disabled).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<FlushAck, crate::LoggerError>")]
+pub struct FlushLogs;
+
+/// The reply to [`FlushLogs`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlushAck {
+    /// Records written since start.
+    pub written: u64,
+    /// Records dropped since start (lossy mode only).
+    pub dropped: u64,
+}
+
+/// Drains the queue, stops the writer; idempotent. Later records go to stderr.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<LoggingStopped, crate::LoggerError>")]
+pub struct StopLogging;
+
+/// The reply to [`StopLogging`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoggingStopped {
+    /// Records written in all.
+    pub written: u64,
+    /// Records dropped in all.
+    pub dropped: u64,
+}
+
+// ---------------------------------------------------------------- Persister
+
+/// A state source's snapshot, as JSON.
+pub type SnapshotResult = Result<serde_json::Value, String>;
+
+/// Asks an actor registered as a state source for its snapshot.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "SnapshotResult")]
+pub struct TakeSnapshot;
+
+/// Produces a snapshot; boxed so closures and actor recipients register alike.
+pub type SnapshotFn = Box<dyn Fn() -> LocalBoxFuture<'static, SnapshotResult> + Send>;
+
+/// Registers a named state, written to `<state_dir>/<name>.json` at every [`PersistAll`].
+#[derive(Message)]
+#[rtype(result = "Result<(), crate::PersistError>")]
+pub struct RegisterState {
+    /// File stem; letters, digits, `-`, `_` and `.`.
+    pub name: String,
+    /// The source.
+    pub source: SnapshotFn,
+    /// Written even in a forced shutdown.
+    pub critical: bool,
+}
+
+impl fmt::Debug for RegisterState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisterState")
+            .field("name", &self.name)
+            .field("critical", &self.critical)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Snapshots every registered state and writes each atomically (one directory fsync for the
+/// batch). `critical_only`: the forced mode, critical states only.
+#[derive(Debug, Message)]
+#[rtype(result = "PersistReport")]
+pub struct PersistAll {
+    /// Write only states registered as critical.
+    pub critical_only: bool,
+}
+
+/// The outcome of every state file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersistReport {
+    /// One record per state, in registration order.
+    pub files: Vec<FileRecord>,
+}
+
+/// Writes `last_shutdown.json` atomically.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<SummaryWritten, crate::PersistError>")]
+pub struct WriteSummary(pub Arc<ShutdownReport>);
+
+/// The reply to [`WriteSummary`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryWritten {
+    /// Where.
+    pub path: std::path::PathBuf,
+}
+
+// ---------------------------------------------------------------- ResourceCloser
+
+/// Closes a resource; its error is reported.
+pub type CloserFn = Box<dyn FnOnce() -> LocalBoxFuture<'static, Result<(), String>> + Send>;
+
+/// Registers a named resource closer; closers run in reverse registration order.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RegisterResource {
+    /// Name used in the report.
+    pub name: String,
+    /// The closer.
+    pub closer: CloserFn,
+    /// Its own timeout; `None`: the ResourceCloser's default.
+    pub timeout: Option<Duration>,
+}
+
+impl fmt::Debug for RegisterResource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisterResource")
+            .field("name", &self.name)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs every closer, newest first, each bounded by its timeout and by `deadline`.
+#[derive(Debug, Message)]
+#[rtype(result = "CloseReport")]
+pub struct CloseAll {
+    /// No closer runs past this instant.
+    pub deadline: Instant,
+}
+
+/// The outcome of every resource.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloseReport {
+    /// One record per resource, in the order they were closed.
+    pub resources: Vec<ResourceRecord>,
+}
+
+// ---------------------------------------------------------------- LockManager
+
+/// Removes the lock file and releases the OS lock; idempotent.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<LockReleased, crate::LockError>")]
+pub struct ReleaseLock;
+
+/// The reply to [`ReleaseLock`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockReleased {
+    /// False when it had been released already.
+    pub removed: bool,
+}

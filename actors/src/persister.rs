@@ -1,0 +1,254 @@
+//! Persister: registered state sources (an actor's `Recipient<TakeSnapshot>` or a closure)
+//! snapshotted to JSON and written atomically at [`PersistAll`] and on autosave; the summary
+//! (`last_shutdown.json`) at [`WriteSummary`].
+//!
+//! Each snapshot has its own timeout; the writes of a batch run in parallel off the actor
+//! thread (write, fsync, rename), followed by one fsync of the directory. Runs never overlap,
+//! so an autosave can never rename an older snapshot over a newer one.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use actix::prelude::*;
+use futures::future::join_all;
+use serde::Serialize;
+
+use crate::closing::ClosingFlag;
+use crate::errors::PersistError;
+use crate::files;
+use crate::messages::{
+    PersistAll, PersistReport, RegisterState, SnapshotFn, SummaryWritten, WriteSummary,
+};
+use crate::report::{FileRecord, ParticipantOutcome};
+use crate::state_store::{Envelope, SCHEMA_VERSION, validate_name};
+
+struct State {
+    name: String,
+    source: Rc<SnapshotFn>,
+    critical: bool,
+}
+
+/// Writes the registered states and the summary; answers [`RegisterState`],
+/// [`PersistAll`] and [`WriteSummary`].
+pub struct Persister {
+    dir: PathBuf,
+    summary_path: PathBuf,
+    states: Vec<State>,
+    snapshot_timeout: Duration,
+    autosave: Option<Duration>,
+    closing: ClosingFlag,
+    run_lock: Rc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Persister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Persister")
+            .field("dir", &self.dir)
+            .field("states", &self.states.iter().map(|s| &s.name).collect::<Vec<_>>())
+            .field("autosave", &self.autosave)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Persister {
+    /// A persister writing `<dir>/<name>.json` per state and `summary_path` for the summary.
+    pub fn new(dir: impl Into<PathBuf>, summary_path: impl Into<PathBuf>, closing: ClosingFlag) -> Self {
+        Self {
+            dir: dir.into(),
+            summary_path: summary_path.into(),
+            states: Vec::new(),
+            snapshot_timeout: Duration::from_secs(2),
+            autosave: None,
+            closing,
+            run_lock: Rc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Each source must answer within this time (default 2 s).
+    pub fn snapshot_timeout(mut self, timeout: Duration) -> Self {
+        self.snapshot_timeout = timeout;
+        self
+    }
+
+    /// Persist every state this often until the shutdown begins (default: never).
+    pub fn autosave(mut self, every: Option<Duration>) -> Self {
+        self.autosave = every;
+        self
+    }
+
+    /// Registers a state.
+    ///
+    /// # Errors
+    /// An invalid or duplicate name.
+    pub fn register(&mut self, name: String, source: SnapshotFn, critical: bool) -> Result<(), PersistError> {
+        validate_name(&name)?;
+        if self.states.iter().any(|s| s.name == name) {
+            return Err(PersistError::Duplicate { name });
+        }
+        self.states.push(State { name, source: Rc::new(source), critical });
+        Ok(())
+    }
+
+    /// Snapshots and writes the states (critical ones only if asked); waits for a run in
+    /// progress first.
+    pub fn persist_all(&self, critical_only: bool) -> impl Future<Output = PersistReport> + 'static {
+        let jobs: Vec<_> = self
+            .states
+            .iter()
+            .map(|s| {
+                let path = self.dir.join(format!("{}.json", s.name));
+                let skip = critical_only && !s.critical;
+                (s.name.clone(), path, Rc::clone(&s.source), skip)
+            })
+            .collect();
+        let dir = self.dir.clone();
+        let timeout = self.snapshot_timeout;
+        let run_lock = Rc::clone(&self.run_lock);
+        async move {
+            let _running = run_lock.lock().await;
+            let snapshots = join_all(jobs.into_iter().map(|(name, path, source, skip)| async move {
+                if skip {
+                    return Err(record(name, &path, ParticipantOutcome::Skipped, 0, None));
+                }
+                match tokio::time::timeout(timeout, source()).await {
+                    Ok(Ok(data)) => match envelope_bytes(&name, data) {
+                        Ok(bytes) => Ok((name, path, bytes)),
+                        Err(e) => Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e))),
+                    },
+                    Ok(Err(e)) => Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e))),
+                    Err(_) => Err(record(
+                        name,
+                        &path,
+                        ParticipantOutcome::TimedOut,
+                        0,
+                        Some(format!("the snapshot took longer than {timeout:?}")),
+                    )),
+                }
+            }))
+            .await;
+            let writes = snapshots.into_iter().map(|snapshot| async move {
+                let (name, path, bytes) = match snapshot {
+                    Ok(job) => job,
+                    Err(done) => return done,
+                };
+                let len = bytes.len() as u64;
+                let target = path.clone();
+                let written =
+                    tokio::task::spawn_blocking(move || files::write_and_rename(&target, &bytes)).await;
+                match written {
+                    Ok(Ok(())) => record(name, &path, ParticipantOutcome::Completed, len, None),
+                    Ok(Err(e)) => {
+                        let e = PersistError::Write { path: path.clone(), source: e };
+                        record(name, &path, ParticipantOutcome::Failed, 0, Some(e.to_string()))
+                    }
+                    Err(e) => record(name, &path, ParticipantOutcome::Panicked, 0, Some(e.to_string())),
+                }
+            });
+            let mut files = join_all(writes).await;
+            if files.iter().any(|f| f.outcome == ParticipantOutcome::Completed) {
+                let synced = tokio::task::spawn_blocking(move || files::sync_dir(&dir)).await;
+                if let Ok(Err(e)) | Err(e) = synced.map_err(std::io::Error::other) {
+                    for f in files.iter_mut().filter(|f| f.outcome == ParticipantOutcome::Completed) {
+                        f.outcome = ParticipantOutcome::Failed;
+                        f.error = Some(format!("directory fsync failed: {e}"));
+                    }
+                }
+            }
+            for f in &files {
+                if f.outcome.is_failure() {
+                    tracing::error!(state = %f.name, "persist failed: {}", f.error.as_deref().unwrap_or(""));
+                }
+            }
+            PersistReport { files }
+        }
+    }
+}
+
+fn record(
+    name: String,
+    path: &Path,
+    outcome: ParticipantOutcome,
+    bytes: u64,
+    error: Option<String>,
+) -> FileRecord {
+    FileRecord { name, path: path.display().to_string(), outcome, bytes, error }
+}
+
+fn envelope_bytes(name: &str, data: serde_json::Value) -> Result<Vec<u8>, String> {
+    let envelope = Envelope {
+        schema: SCHEMA_VERSION,
+        name: name.to_owned(),
+        saved_at: files::rfc3339(SystemTime::now()),
+        data,
+    };
+    serde_json::to_vec(&envelope).map_err(|e| format!("cannot serialize state {name:?}: {e}"))
+}
+
+/// Serializes a value to pretty JSON and writes it atomically (tmp, fsync, rename, fsync dir).
+///
+/// # Errors
+/// [`PersistError::Serialize`] or [`PersistError::Write`].
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), PersistError> {
+    let bytes = serde_json::to_vec_pretty(value)
+        .map_err(|source| PersistError::Serialize { what: path.display().to_string(), source })?;
+    files::write_atomic(path, &bytes)
+        .map_err(|source| PersistError::Write { path: path.to_owned(), source })
+}
+
+impl Actor for Persister {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if let Some(every) = self.autosave {
+            ctx.run_interval(every, |this, ctx| {
+                if this.closing.is_closing() || this.run_lock.try_lock().is_err() {
+                    return;
+                }
+                let run = this.persist_all(false);
+                ctx.spawn(
+                    async move {
+                        let report = run.await;
+                        let failed = report.files.iter().filter(|f| f.outcome.is_failure()).count();
+                        tracing::debug!(files = report.files.len(), failed, "autosave done");
+                    }
+                    .into_actor(this),
+                );
+            });
+        }
+    }
+}
+
+impl Handler<RegisterState> for Persister {
+    type Result = Result<(), PersistError>;
+
+    fn handle(&mut self, msg: RegisterState, _: &mut Context<Self>) -> Self::Result {
+        self.register(msg.name, msg.source, msg.critical)
+            .inspect_err(|e| tracing::error!("{e}"))
+    }
+}
+
+impl Handler<PersistAll> for Persister {
+    type Result = ResponseFuture<PersistReport>;
+
+    fn handle(&mut self, msg: PersistAll, _: &mut Context<Self>) -> Self::Result {
+        Box::pin(self.persist_all(msg.critical_only))
+    }
+}
+
+impl Handler<WriteSummary> for Persister {
+    type Result = ResponseFuture<Result<SummaryWritten, PersistError>>;
+
+    fn handle(&mut self, msg: WriteSummary, _: &mut Context<Self>) -> Self::Result {
+        let path = self.summary_path.clone();
+        Box::pin(async move {
+            let report: Arc<_> = msg.0;
+            let target = path.clone();
+            tokio::task::spawn_blocking(move || write_json_atomic(&target, &*report))
+                .await
+                .map_err(|e| PersistError::Write { path: path.clone(), source: std::io::Error::other(e) })??;
+            Ok(SummaryWritten { path })
+        })
+    }
+}

@@ -1,0 +1,159 @@
+//! Shutdown requests, the response hooks fill in, and the hooks themselves.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use futures::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+
+/// Who asked for the shutdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RequestSource {
+    /// An OS signal (SIGINT, SIGTERM, Ctrl+Break).
+    Signal,
+    /// An operator's admin command.
+    Admin,
+    /// A remote director (e.g. Botica).
+    Director,
+    /// A watchdog that found the bot unhealthy.
+    Watchdog,
+    /// The HTTP control plane.
+    Http,
+    /// The embedding program itself.
+    Api,
+}
+
+impl RequestSource {
+    /// The lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signal => "signal",
+            Self::Admin => "admin",
+            Self::Director => "director",
+            Self::Watchdog => "watchdog",
+            Self::Http => "http",
+            Self::Api => "api",
+        }
+    }
+}
+
+impl fmt::Display for RequestSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request to shut down: graceful (hooks may cancel it) or forced (they may not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShutdownRequest {
+    /// Identifies the request in answers and reports.
+    pub id: String,
+    /// Forced requests ignore cancels and switch the pipeline to forced mode.
+    pub forced: bool,
+    /// Why, e.g. `signal:SIGTERM`, `admin:restart`.
+    pub reason: String,
+    /// Who asked.
+    pub source: RequestSource,
+    /// Whether the process should exit with the restart code.
+    pub restart: bool,
+    /// When it was made.
+    pub at: SystemTime,
+}
+
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
+impl ShutdownRequest {
+    /// A graceful request with a fresh id.
+    pub fn graceful(source: RequestSource, reason: impl Into<String>) -> Self {
+        Self {
+            id: format!("{}-{}", std::process::id(), NEXT_REQUEST.fetch_add(1, Ordering::Relaxed)),
+            forced: false,
+            reason: reason.into(),
+            source,
+            restart: false,
+            at: SystemTime::now(),
+        }
+    }
+
+    /// A forced request with a fresh id.
+    pub fn forced(source: RequestSource, reason: impl Into<String>) -> Self {
+        Self { forced: true, ..Self::graceful(source, reason) }
+    }
+
+    /// The same request, asking for a restart.
+    pub fn with_restart(mut self, restart: bool) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// The same request with this id.
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// True for a forced request.
+    pub fn is_forced(&self) -> bool {
+        self.forced
+    }
+}
+
+/// What hooks answer to a request. A cancel is sticky: once a hook cancels, later hooks
+/// cannot undo it. Cancels of forced requests are recorded but ignored.
+#[derive(Clone, Debug, Default)]
+pub struct ShutdownResponse {
+    canceled: Arc<AtomicBool>,
+}
+
+impl ShutdownResponse {
+    /// A response nobody has canceled yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks to cancel the shutdown (honoured for graceful requests only).
+    pub fn cancel(&self) {
+        self.canceled.store(true, Ordering::SeqCst);
+    }
+
+    /// True once any hook called [`cancel`](Self::cancel).
+    pub fn is_canceled(&self) -> bool {
+        self.canceled.load(Ordering::SeqCst)
+    }
+}
+
+/// A shutdown hook: runs for every request, graceful or forced, and may cancel graceful ones.
+/// It may finish at once or return a future (bounded by the hook budget).
+pub type HookFn = Box<
+    dyn Fn(&ShutdownRequest, &ShutdownResponse) -> Option<LocalBoxFuture<'static, Result<(), String>>>
+        + Send,
+>;
+
+/// Wraps a synchronous closure as a [`HookFn`].
+pub fn sync_hook<F>(f: F) -> HookFn
+where
+    F: Fn(&ShutdownRequest, &ShutdownResponse) + Send + 'static,
+{
+    Box::new(move |req, resp| {
+        f(req, resp);
+        None
+    })
+}
+
+/// Wraps an async closure as a [`HookFn`]; the future gets owned copies of the request and
+/// response, and its error is recorded (it does not cancel).
+pub fn async_hook<F, Fut, E>(f: F) -> HookFn
+where
+    F: Fn(ShutdownRequest, ShutdownResponse) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), E>> + 'static,
+    E: fmt::Display,
+{
+    Box::new(move |req, resp| {
+        let fut = f(req.clone(), resp.clone());
+        Some(Box::pin(async move { fut.await.map_err(|e| e.to_string()) }))
+    })
+}

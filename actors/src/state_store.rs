@@ -1,0 +1,219 @@
+//! Reading state back at boot: the envelope every state file is wrapped in, typed loading,
+//! and archiving of corrupt or foreign files as `<file>.broken.<UTC timestamp>`.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::PersistError;
+use crate::files;
+
+/// Schema version of the state-file envelope written by this crate.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// File names in the state directory that are not states.
+pub const RESERVED_NAMES: &[&str] = &["last_shutdown", "bot", "exit_code", "logs"];
+
+/// The envelope around every state file: `{"schema", "name", "saved_at", "data"}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope {
+    /// [`SCHEMA_VERSION`] at the time of writing.
+    pub schema: u32,
+    /// The state's name.
+    pub name: String,
+    /// When it was written (RFC 3339 UTC).
+    pub saved_at: String,
+    /// The snapshot.
+    pub data: serde_json::Value,
+}
+
+/// Checks that a state name is a plain file stem inside the state directory.
+///
+/// # Errors
+/// [`PersistError::InvalidName`] naming the rule broken.
+pub fn validate_name(name: &str) -> Result<(), PersistError> {
+    let why = if name.is_empty() {
+        Some("it is empty")
+    } else if name.contains("..") {
+        Some("it contains '..'")
+    } else if name.starts_with('.') {
+        Some("it starts with '.'")
+    } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        Some("it contains a path separator or another character outside [A-Za-z0-9._-]")
+    } else if RESERVED_NAMES.contains(&name) {
+        Some("it is reserved for the library's own files")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(PersistError::InvalidName { name: name.to_owned(), why }),
+        None => Ok(()),
+    }
+}
+
+/// A file that was archived because it could not be used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedFile {
+    /// The original file.
+    pub file: PathBuf,
+    /// Where it is now.
+    pub archived_as: PathBuf,
+    /// Why it could not be used.
+    pub why: String,
+}
+
+/// A state found on disk at boot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundState {
+    /// Its name.
+    pub name: String,
+    /// Entries in its data: array length, object size, or 1 for a scalar.
+    pub entries: usize,
+    /// When it was saved.
+    pub saved_at: String,
+}
+
+/// What a typed load found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Loaded<T> {
+    /// No file: a first start, or the state was never saved.
+    Missing,
+    /// The state as saved.
+    Restored {
+        /// The data.
+        value: T,
+        /// When it was saved.
+        saved_at: String,
+    },
+    /// The file was unusable and has been archived; start empty.
+    Archived(ArchivedFile),
+}
+
+impl<T> Loaded<T> {
+    /// The restored value, if any.
+    pub fn into_value(self) -> Option<T> {
+        match self {
+            Self::Restored { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the state directory: `<dir>/<name>.json` per state.
+#[derive(Clone, Debug)]
+pub struct StateStore {
+    dir: PathBuf,
+}
+
+impl StateStore {
+    /// A store over `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The file of a state.
+    pub fn path_of(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+
+    /// Loads a state as `T`. A file that does not parse, has an unknown schema version, or
+    /// whose data does not fit `T` is archived and reported as [`Loaded::Archived`].
+    ///
+    /// # Errors
+    /// An invalid name, a read error other than absence, or a failure to archive (the file is
+    /// then left where it is, untouched).
+    pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Loaded<T>, PersistError> {
+        validate_name(name)?;
+        let path = self.path_of(name);
+        let envelope = match read_envelope(&path)? {
+            None => return Ok(Loaded::Missing),
+            Some(Ok(envelope)) => envelope,
+            Some(Err(why)) => return self.archive(&path, why).map(Loaded::Archived),
+        };
+        match serde_json::from_value::<T>(envelope.data) {
+            Ok(value) => Ok(Loaded::Restored { value, saved_at: envelope.saved_at }),
+            Err(e) => self
+                .archive(&path, format!("its data does not have the expected shape: {e}"))
+                .map(Loaded::Archived),
+        }
+    }
+
+    /// Checks every state file in the directory (`*.json` except `last_shutdown.json`);
+    /// archives the unusable ones.
+    ///
+    /// # Errors
+    /// A failure to read the directory.
+    pub fn scan(&self) -> Result<(Vec<FoundState>, Vec<ArchivedFile>), PersistError> {
+        let mut found = Vec::new();
+        let mut archived = Vec::new();
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|source| PersistError::Read { path: self.dir.clone(), source })?;
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let Some(stem) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
+                continue;
+            };
+            if RESERVED_NAMES.contains(&stem) || validate_name(stem).is_err() || !path.is_file() {
+                continue;
+            }
+            match read_envelope(&path)? {
+                None => {}
+                Some(Ok(envelope)) => found.push(FoundState {
+                    name: stem.to_owned(),
+                    entries: count_entries(&envelope.data),
+                    saved_at: envelope.saved_at,
+                }),
+                Some(Err(why)) => match self.archive(&path, why) {
+                    Ok(a) => archived.push(a),
+                    Err(e) => tracing::error!("{e}"),
+                },
+            }
+        }
+        Ok((found, archived))
+    }
+
+    fn archive(&self, path: &Path, why: String) -> Result<ArchivedFile, PersistError> {
+        let archived_as = files::archive_broken(path)
+            .map_err(|source| PersistError::Write { path: path.to_owned(), source })?;
+        tracing::warn!(file = %path.display(), archived_as = %archived_as.display(), "unusable state file archived: {why}");
+        Ok(ArchivedFile { file: path.to_owned(), archived_as, why })
+    }
+}
+
+/// `None`: no file. `Some(Err(why))`: unusable.
+fn read_envelope(path: &Path) -> Result<Option<Result<Envelope, String>>, PersistError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(PersistError::Read { path: path.to_owned(), source }),
+    };
+    let envelope = match serde_json::from_slice::<Envelope>(&bytes) {
+        Ok(e) => e,
+        Err(e) if bytes.is_empty() => return Ok(Some(Err(format!("it is empty ({e})")))),
+        Err(e) => return Ok(Some(Err(format!("it is not a valid state file: {e}")))),
+    };
+    if envelope.schema != SCHEMA_VERSION {
+        return Ok(Some(Err(format!(
+            "unknown schema version {} (this build reads {SCHEMA_VERSION})",
+            envelope.schema
+        ))));
+    }
+    Ok(Some(Ok(envelope)))
+}
+
+fn count_entries(data: &serde_json::Value) -> usize {
+    match data {
+        serde_json::Value::Array(a) => a.len(),
+        serde_json::Value::Object(o) => o.len(),
+        serde_json::Value::Null => 0,
+        _ => 1,
+    }
+}

@@ -1,1 +1,27 @@
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
 
+mod boot;
+mod config;
+mod error;
+mod handle;
+mod logging;
+mod shutdown;
+mod signals;
+
+pub use actix_shutdown_actors as actors;
+pub use actix_shutdown_actors::messages::{
+    HookId, RequestAnswer, StepEvent, SupervisorState, TakeSnapshot, TaskInfo, TaskOptions,
+    TaskState,
+};
+pub use actix_shutdown_actors::{
+    ArchivedFile, ClosingFlag, ExitCodes, FileRecord, FoundState, Loaded, LockInfo, LogOptions,
+    ParticipantOutcome, RequestSource, ResourceRecord, ShutdownReport, ShutdownRequest,
+    ShutdownResponse, StepOutcome, StepRecord, StepTimeouts, TaskOutcome, TaskRecord, VetoRecord,
+};
+pub use boot::{BootReport, PreviousRun};
+pub use config::{Config, ConfigError};
+pub use error::{StartError, StartErrorKind};
+pub use handle::{ShutdownHandle, TaskSpawner};
+pub use shutdown::{Shutdown, ShutdownBuilder, read_last_shutdown};
+pub use tokio_util::sync::CancellationToken;

@@ -63,8 +63,10 @@ pub struct Subscribe(pub Recipient<ShutdownComplete>);
 
 /// Registers a named shutdown hook; hooks run in registration order.
 #[derive(Message)]
-#[rtype(result = "HookId")]
+#[rtype(result = "()")]
 pub struct RegisterHook {
+    /// Identifies it for [`UnregisterHook`] (see [`HookId::next`]).
+    pub id: HookId,
     /// Name used in vetoes and reports.
     pub name: String,
     /// The hook.
@@ -80,6 +82,14 @@ impl fmt::Debug for RegisterHook {
 /// Identifies a registered hook, for [`UnregisterHook`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HookId(pub u64);
+
+impl HookId {
+    /// A process-wide fresh id.
+    pub fn next() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
 
 /// Removes a hook; unknown ids are ignored.
 #[derive(Debug, Message)]

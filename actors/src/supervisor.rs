@@ -204,7 +204,6 @@ pub struct Supervisor {
     participants: Participants,
     closing: ClosingFlag,
     hooks: Vec<Hook>,
-    next_hook: u64,
     phase: Phase,
     waiters: Vec<oneshot::Sender<Arc<ShutdownReport>>>,
     subscribers: Vec<Recipient<ShutdownComplete>>,
@@ -240,7 +239,6 @@ impl Supervisor {
             participants,
             closing,
             hooks: Vec::new(),
-            next_hook: 1,
             phase: Phase::Idle,
             waiters: Vec::new(),
             subscribers: Vec::new(),
@@ -754,13 +752,10 @@ impl Handler<Subscribe> for Supervisor {
 }
 
 impl Handler<RegisterHook> for Supervisor {
-    type Result = MessageResult<RegisterHook>;
+    type Result = ();
 
-    fn handle(&mut self, msg: RegisterHook, _: &mut Context<Self>) -> Self::Result {
-        let id = HookId(self.next_hook);
-        self.next_hook += 1;
-        self.hooks.push(Hook { id, name: msg.name, hook: Rc::new(msg.hook) });
-        MessageResult(id)
+    fn handle(&mut self, msg: RegisterHook, _: &mut Context<Self>) {
+        self.hooks.push(Hook { id: msg.id, name: msg.name, hook: Rc::new(msg.hook) });
     }
 }
 

@@ -1,0 +1,94 @@
+//! What the boot found: a fresh start or a crash to recover from, the previous shutdown, the
+//! saved states, and what was archived or cleaned up.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use actix_shutdown_actors::{ArchivedFile, FoundState, LockInfo, ShutdownReport};
+
+/// How the previous run ended, as far as the state directory tells.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum PreviousRun {
+    /// No lock file and no summary: a first start.
+    Fresh,
+    /// The previous run shut down and left its summary.
+    Clean(Box<ShutdownReport>),
+    /// A lock file nobody held: the previous run died without a clean shutdown.
+    Crashed {
+        /// What the stale lock said (pid, start time), when it was readable.
+        stale_lock: Option<LockInfo>,
+        /// The summary of the run before it, if any.
+        last_summary: Option<Box<ShutdownReport>>,
+    },
+}
+
+/// What the boot found and did. Its `Display` is a few lines of human text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BootReport {
+    /// The state directory.
+    pub state_dir: PathBuf,
+    /// This process.
+    pub pid: u32,
+    /// How the previous run ended.
+    pub previous: PreviousRun,
+    /// States found on disk, ready to load.
+    pub states: Vec<FoundState>,
+    /// Files that could not be used and were archived as `.broken.<UTC timestamp>`.
+    pub archived: Vec<ArchivedFile>,
+    /// Leftover temp files of interrupted writes, removed.
+    pub removed_temp_files: Vec<String>,
+}
+
+impl BootReport {
+    /// True when the previous run crashed.
+    pub fn recovered_from_crash(&self) -> bool {
+        matches!(self.previous, PreviousRun::Crashed { .. })
+    }
+
+    /// The state found under this name.
+    pub fn state(&self, name: &str) -> Option<&FoundState> {
+        self.states.iter().find(|s| s.name == name)
+    }
+}
+
+impl fmt::Display for BootReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.previous {
+            PreviousRun::Fresh => writeln!(f, "boot: fresh start in {}", self.state_dir.display())?,
+            PreviousRun::Clean(summary) => writeln!(
+                f,
+                "boot: previous run shut down cleanly at {} ({}, exit code {})",
+                summary.finished_at, summary.reason, summary.exit_code
+            )?,
+            PreviousRun::Crashed { stale_lock, .. } => match stale_lock {
+                Some(info) => writeln!(
+                    f,
+                    "boot: stale lock from pid {} (started {}): the previous run crashed; recovering",
+                    info.pid, info.started_at
+                )?,
+                None => writeln!(f, "boot: unreadable stale lock: the previous run crashed; recovering")?,
+            },
+        }
+        for state in &self.states {
+            writeln!(f, "boot: found state {} ({} entries, saved {})", state.name, state.entries, state.saved_at)?;
+        }
+        for archived in &self.archived {
+            writeln!(
+                f,
+                "boot: archived {} as {}: {}",
+                archived.file.display(),
+                archived.archived_as.display(),
+                archived.why
+            )?;
+        }
+        if !self.removed_temp_files.is_empty() {
+            writeln!(
+                f,
+                "boot: removed {} leftover temp file(s) of an interrupted write",
+                self.removed_temp_files.len()
+            )?;
+        }
+        write!(f, "boot: pid {}, lock held", self.pid)
+    }
+}

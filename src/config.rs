@@ -1,0 +1,301 @@
+//! Configuration of a [`Shutdown`](crate::Shutdown): where files go, how long each part of the
+//! shutdown may take, which exit codes mean what. Every name and bound is configurable;
+//! [`Config::validate`] refuses what cannot work.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_shutdown_actors::{ExitCodes, LogOptions, StepTimeouts};
+
+/// Where files go and how long each part of the shutdown may take. Start from
+/// [`Config::default`] and change what you need.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use actix_shutdown::Config;
+///
+/// let config = Config::default()
+///     .state_dir("state")
+///     .grace(Duration::from_secs(20))
+///     .autosave(Some(Duration::from_secs(30)));
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) state_dir: PathBuf,
+    pub(crate) lock_file: String,
+    pub(crate) summary_file: String,
+    pub(crate) exit_marker_file: String,
+    pub(crate) log_dir: String,
+    pub(crate) log_file: String,
+    pub(crate) grace: Duration,
+    pub(crate) forced_budget: Duration,
+    pub(crate) task_grace: Duration,
+    pub(crate) hook_budget: Duration,
+    pub(crate) veto_retry: Duration,
+    pub(crate) hard_margin: Option<Duration>,
+    pub(crate) steps: StepTimeouts,
+    pub(crate) snapshot_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+    pub(crate) autosave: Option<Duration>,
+    pub(crate) exit_codes: ExitCodes,
+    pub(crate) signals: bool,
+    pub(crate) stop_system: bool,
+    pub(crate) install_tracing: bool,
+    pub(crate) console: bool,
+    pub(crate) log: LogOptions,
+    pub(crate) version: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            state_dir: PathBuf::from("state"),
+            lock_file: "bot.lock".into(),
+            summary_file: "last_shutdown.json".into(),
+            exit_marker_file: "exit_code".into(),
+            log_dir: "logs".into(),
+            log_file: "log.txt".into(),
+            grace: Duration::from_secs(10),
+            forced_budget: Duration::from_secs(3),
+            task_grace: Duration::from_secs(5),
+            hook_budget: Duration::from_secs(10),
+            veto_retry: Duration::from_secs(1),
+            hard_margin: Some(Duration::from_secs(2)),
+            steps: StepTimeouts::default(),
+            snapshot_timeout: Duration::from_secs(2),
+            close_timeout: Duration::from_secs(5),
+            autosave: None,
+            exit_codes: ExitCodes::default(),
+            signals: true,
+            stop_system: true,
+            install_tracing: true,
+            console: false,
+            log: LogOptions::default(),
+            version: String::new(),
+        }
+    }
+}
+
+/// A configuration value that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A duration that must be positive is zero.
+    #[error("invalid configuration: {field} must be greater than zero")]
+    ZeroDuration {
+        /// The setting.
+        field: &'static str,
+    },
+    /// The state directory path names something that is not a directory.
+    #[error("invalid configuration: the state directory {path} exists and is not a directory; pick another path")]
+    StateDirNotDirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A file name that is empty or contains a path separator.
+    #[error("invalid configuration: {field} = {value:?} must be a plain file name (no path separators, not empty)")]
+    BadFileName {
+        /// The setting.
+        field: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// The forced budget is longer than the grace.
+    #[error("invalid configuration: forced_budget ({forced:?}) must not exceed grace ({grace:?})")]
+    ForcedBudgetAboveGrace {
+        /// The forced budget.
+        forced: Duration,
+        /// The grace.
+        grace: Duration,
+    },
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = value;
+            self
+        }
+    };
+}
+
+impl Config {
+    /// The state directory (default `./state`); created owner-only (0700) at start.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = dir.into();
+        self
+    }
+
+    setter!(
+        /// Overall deadline of a graceful shutdown (default 10 s).
+        grace: Duration
+    );
+    setter!(
+        /// Deadline once the shutdown is forced (default 3 s; at most `grace`).
+        forced_budget: Duration
+    );
+    setter!(
+        /// Default time a task gets between cancellation and abort (default 5 s; a task never
+        /// gets more than half of what is left of the deadline).
+        task_grace: Duration
+    );
+    setter!(
+        /// Time each shutdown hook may take (default 10 s, a director's request timeout).
+        hook_budget: Duration
+    );
+    setter!(
+        /// How often a vetoed signal is asked again until the grace deadline (default 1 s).
+        veto_retry: Duration
+    );
+    setter!(
+        /// Time past the deadline before the hard-deadline thread ends the process even if the
+        /// actor thread is blocked (default 2 s); `None` disables the thread.
+        hard_margin: Option<Duration>
+    );
+    setter!(
+        /// Per-step timeouts, each capped by the deadline.
+        steps: StepTimeouts
+    );
+    setter!(
+        /// Time each state source has to produce its snapshot (default 2 s).
+        snapshot_timeout: Duration
+    );
+    setter!(
+        /// Default time each resource has to close (default 5 s).
+        close_timeout: Duration
+    );
+    setter!(
+        /// Persist all state this often while running (default: never; only at shutdown).
+        autosave: Option<Duration>
+    );
+    setter!(
+        /// Exit codes (default 0 / 75 / 1 / 73 / 2).
+        exit_codes: ExitCodes
+    );
+    setter!(
+        /// Listen to SIGINT/SIGTERM (Ctrl+C/Ctrl+Break on Windows) (default on).
+        signals: bool
+    );
+    setter!(
+        /// Stop the actix System with the exit code when the shutdown is done (default on).
+        stop_system: bool
+    );
+    setter!(
+        /// Install the global `tracing` subscriber that feeds the Logger (default on). Off:
+        /// compose your own with [`ShutdownHandle::log_queue`](crate::ShutdownHandle::log_queue).
+        install_tracing: bool
+    );
+    setter!(
+        /// Also print warnings and errors on stderr (default off).
+        console: bool
+    );
+    setter!(
+        /// Log queue capacity, lossy mode, fsync at flush.
+        log: LogOptions
+    );
+
+    /// The version written into the lock file.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// Names of the files in the state directory: lock, summary, exit marker.
+    pub fn file_names(
+        mut self,
+        lock: impl Into<String>,
+        summary: impl Into<String>,
+        exit_marker: impl Into<String>,
+    ) -> Self {
+        self.lock_file = lock.into();
+        self.summary_file = summary.into();
+        self.exit_marker_file = exit_marker.into();
+        self
+    }
+
+    /// The state directory.
+    pub fn state_dir_path(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// Path of the lock file.
+    pub fn lock_path(&self) -> PathBuf {
+        self.state_dir.join(&self.lock_file)
+    }
+
+    /// Path of `last_shutdown.json`.
+    pub fn summary_path(&self) -> PathBuf {
+        self.state_dir.join(&self.summary_file)
+    }
+
+    /// Path of the exit marker.
+    pub fn exit_marker_path(&self) -> PathBuf {
+        self.state_dir.join(&self.exit_marker_file)
+    }
+
+    /// Path of the log file.
+    pub fn log_path(&self) -> PathBuf {
+        self.state_dir.join(&self.log_dir).join(&self.log_file)
+    }
+
+    /// The configured exit codes.
+    pub fn exit_code_table(&self) -> ExitCodes {
+        self.exit_codes
+    }
+
+    /// Checks every value.
+    ///
+    /// # Errors
+    /// The first value that cannot work, named.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let durations = [
+            ("grace", self.grace),
+            ("forced_budget", self.forced_budget),
+            ("task_grace", self.task_grace),
+            ("hook_budget", self.hook_budget),
+            ("veto_retry", self.veto_retry),
+            ("snapshot_timeout", self.snapshot_timeout),
+            ("close_timeout", self.close_timeout),
+            ("steps.cancel_tasks", self.steps.cancel_tasks),
+            ("steps.flush_logs", self.steps.flush_logs),
+            ("steps.persist_state", self.steps.persist_state),
+            ("steps.close_resources", self.steps.close_resources),
+            ("steps.write_summary", self.steps.write_summary),
+            ("steps.release_lock", self.steps.release_lock),
+            ("steps.stop_logging", self.steps.stop_logging),
+        ];
+        for (field, value) in durations {
+            if value.is_zero() {
+                return Err(ConfigError::ZeroDuration { field });
+            }
+        }
+        if self.autosave.is_some_and(|d| d.is_zero()) {
+            return Err(ConfigError::ZeroDuration { field: "autosave" });
+        }
+        if self.hard_margin.is_some_and(|d| d.is_zero()) {
+            return Err(ConfigError::ZeroDuration { field: "hard_margin" });
+        }
+        if self.forced_budget > self.grace {
+            return Err(ConfigError::ForcedBudgetAboveGrace { forced: self.forced_budget, grace: self.grace });
+        }
+        let names = [
+            ("lock_file", &self.lock_file),
+            ("summary_file", &self.summary_file),
+            ("exit_marker_file", &self.exit_marker_file),
+            ("log_dir", &self.log_dir),
+            ("log_file", &self.log_file),
+        ];
+        for (field, value) in names {
+            if value.is_empty() || value.contains(['/', '\\']) || value == ".." || value == "." {
+                return Err(ConfigError::BadFileName { field, value: value.clone() });
+            }
+        }
+        if self.state_dir.exists() && !self.state_dir.is_dir() {
+            return Err(ConfigError::StateDirNotDirectory { path: self.state_dir.clone() });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,367 @@
+//! [`ShutdownHandle`]: what the embedding program holds to register its tasks, states,
+//! resources and hooks, to ask for a shutdown, and to wait for the report.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix_shutdown_actors::messages::{
+    GetStatus, GetTasks, RegisterHook, RegisterResource, RegisterState, RequestAnswer,
+    RequestShutdown, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo, TaskOptions, TaskResult,
+    UnregisterHook, WaitForShutdown, HookId,
+};
+use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, Supervisor};
+use actix_shutdown_actors::{
+    ClosingFlag, LogQueue, Loaded, Logger, PersistError, Persister, RequestSource,
+    ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore, StepOutcome,
+    StepRecord, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+pub(crate) struct Actors {
+    pub(crate) supervisor: Addr<Supervisor>,
+    pub(crate) tasks: Addr<TaskMonitor>,
+    pub(crate) persister: Addr<Persister>,
+    pub(crate) closer: Addr<ResourceCloser>,
+    pub(crate) logger: Addr<Logger>,
+}
+
+struct Inner {
+    actors: Actors,
+    closing: ClosingFlag,
+    store: StateStore,
+    config: Config,
+    log_queue: LogQueue,
+}
+
+/// The embedding program's handle: cheap to clone, `Send`, usable from any thread (the async
+/// methods must be awaited inside the actix System that started it).
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle")
+            .field("state_dir", &self.inner.config.state_dir_path())
+            .field("closing", &self.is_closing())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShutdownHandle {
+    pub(crate) fn new(
+        actors: Actors,
+        closing: ClosingFlag,
+        config: Config,
+        log_queue: LogQueue,
+    ) -> Self {
+        let store = StateStore::new(config.state_dir_path());
+        Self { inner: Arc::new(Inner { actors, closing, store, config, log_queue }) }
+    }
+
+    /// True once the shutdown has begun: producers stop taking new work. One atomic load.
+    #[inline]
+    pub fn is_closing(&self) -> bool {
+        self.inner.closing.is_closing()
+    }
+
+    /// The flag behind [`is_closing`](Self::is_closing), to hand to producers.
+    pub fn closing_flag(&self) -> ClosingFlag {
+        self.inner.closing.clone()
+    }
+
+    /// Asks for a shutdown. Hooks run first: the answer is `ready: false` when one canceled a
+    /// graceful request. It does not wait for the pipeline; see [`wait`](Self::wait).
+    pub fn request(&self, request: ShutdownRequest) -> impl Future<Output = RequestAnswer> + 'static {
+        let supervisor = self.inner.actors.supervisor.clone();
+        let id = request.id.clone();
+        async move {
+            supervisor.send(RequestShutdown(request)).await.unwrap_or(RequestAnswer {
+                request_id: id,
+                ready: true,
+                vetoed_by: Vec::new(),
+                joined: true,
+            })
+        }
+    }
+
+    /// Sends a request without waiting for the answer (from signal handlers, other threads).
+    pub fn request_detached(&self, request: ShutdownRequest) {
+        self.inner.actors.supervisor.do_send(RequestShutdown(request));
+    }
+
+    /// A graceful admin shutdown with this reason (e.g. `admin:shutdown`).
+    pub fn shutdown(&self, reason: impl Into<String>) -> impl Future<Output = RequestAnswer> + 'static {
+        self.request(ShutdownRequest::graceful(RequestSource::Admin, reason))
+    }
+
+    /// A graceful admin shutdown that ends with the restart exit code (75 by default).
+    pub fn restart(&self, reason: impl Into<String>) -> impl Future<Output = RequestAnswer> + 'static {
+        self.request(ShutdownRequest::graceful(RequestSource::Admin, reason).with_restart(true))
+    }
+
+    /// Resolves with the report once the shutdown has finished.
+    pub fn wait(&self) -> impl Future<Output = Arc<ShutdownReport>> + 'static {
+        let supervisor = self.inner.actors.supervisor.clone();
+        let codes = self.inner.config.exit_code_table();
+        async move {
+            match supervisor.send(WaitForShutdown).await {
+                Ok(report) => report,
+                Err(e) => Arc::new(unreachable_report(codes.failed, &e.to_string())),
+            }
+        }
+    }
+
+    /// Where the Supervisor is.
+    pub fn status(&self) -> impl Future<Output = Option<SupervisorState>> + 'static {
+        let supervisor = self.inner.actors.supervisor.clone();
+        async move { supervisor.send(GetStatus).await.ok() }
+    }
+
+    /// The background tasks.
+    pub fn tasks(&self) -> TaskSpawner {
+        TaskSpawner { monitor: self.inner.actors.tasks.clone(), closing: self.inner.closing.clone() }
+    }
+
+    /// Registers an async closer, run at CloseAll (newest first) within the default close
+    /// timeout; its error is reported.
+    pub fn on_close<F, Fut, R>(&self, name: impl Into<String>, close: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = R> + 'static,
+        R: TaskResult,
+    {
+        self.on_close_within(name, None, close);
+    }
+
+    /// As [`on_close`](Self::on_close), with its own timeout.
+    pub fn on_close_within<F, Fut, R>(&self, name: impl Into<String>, timeout: Option<Duration>, close: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = R> + 'static,
+        R: TaskResult,
+    {
+        self.inner.actors.closer.do_send(RegisterResource {
+            name: name.into(),
+            closer: Box::new(move || {
+                let fut = close();
+                Box::pin(async move { fut.await.into_task_result() })
+            }),
+            timeout,
+        });
+    }
+
+    /// Persists an actor's state: it answers [`TakeSnapshot`] at each PersistAll.
+    ///
+    /// # Errors
+    /// An invalid state name (path separators, `..`, reserved names).
+    pub fn persist(&self, name: impl Into<String>, source: Recipient<TakeSnapshot>) -> Result<(), PersistError> {
+        self.register_state(name.into(), false, move || {
+            let source = source.clone();
+            async move { source.send(TakeSnapshot).await.map_err(|e| format!("the state actor is unreachable: {e}"))? }
+        })
+    }
+
+    /// Persists what a closure returns.
+    ///
+    /// # Errors
+    /// An invalid state name.
+    pub fn persist_fn<F, T>(&self, name: impl Into<String>, snapshot: F) -> Result<(), PersistError>
+    where
+        F: Fn() -> T + Send + 'static,
+        T: Serialize,
+    {
+        self.register_state(name.into(), false, move || {
+            let value = serde_json::to_value(snapshot()).map_err(|e| e.to_string());
+            async move { value }
+        })
+    }
+
+    /// As [`persist_fn`](Self::persist_fn), for state that is written even in a forced
+    /// shutdown.
+    ///
+    /// # Errors
+    /// An invalid state name.
+    pub fn persist_critical_fn<F, T>(&self, name: impl Into<String>, snapshot: F) -> Result<(), PersistError>
+    where
+        F: Fn() -> T + Send + 'static,
+        T: Serialize,
+    {
+        self.register_state(name.into(), true, move || {
+            let value = serde_json::to_value(snapshot()).map_err(|e| e.to_string());
+            async move { value }
+        })
+    }
+
+    fn register_state<F, Fut>(&self, name: String, critical: bool, snapshot: F) -> Result<(), PersistError>
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<serde_json::Value, String>> + 'static,
+    {
+        validate_name(&name)?;
+        self.inner.actors.persister.do_send(RegisterState {
+            name,
+            source: Box::new(move || Box::pin(snapshot())),
+            critical,
+        });
+        Ok(())
+    }
+
+    /// Loads a saved state as `T`. A corrupt file, one with an unknown schema version or data
+    /// that does not fit `T` is archived as `<file>.broken.<UTC timestamp>` and reported as
+    /// [`Loaded::Archived`]: start empty.
+    ///
+    /// # Errors
+    /// An invalid name, or a read or archive failure (the file is then untouched).
+    pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Loaded<T>, PersistError> {
+        self.inner.store.load(name)
+    }
+
+    /// Registers a hook, run for every shutdown request in registration order. Calling
+    /// `response.cancel()` on a graceful request cancels it; forced requests ignore cancels.
+    /// A panicking hook is recorded and does not cancel.
+    pub fn on_shutdown_request<F>(&self, name: impl Into<String>, hook: F) -> HookId
+    where
+        F: Fn(&ShutdownRequest, &ShutdownResponse) + Send + 'static,
+    {
+        let id = HookId::next();
+        self.inner.actors.supervisor.do_send(RegisterHook { id, name: name.into(), hook: sync_hook(hook) });
+        id
+    }
+
+    /// Registers an async hook, bounded by the hook budget; its error is recorded (it does
+    /// not cancel).
+    pub fn on_shutdown_request_async<F, Fut, E>(&self, name: impl Into<String>, hook: F) -> HookId
+    where
+        F: Fn(ShutdownRequest, ShutdownResponse) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), E>> + 'static,
+        E: std::fmt::Display,
+    {
+        let id = HookId::next();
+        self.inner.actors.supervisor.do_send(RegisterHook { id, name: name.into(), hook: async_hook(hook) });
+        id
+    }
+
+    /// Removes a hook.
+    pub fn remove_hook(&self, id: HookId) {
+        self.inner.actors.supervisor.do_send(UnregisterHook(id));
+    }
+
+    /// How many jobs are pending, recorded as `pending_jobs` in the summary.
+    pub fn set_pending_jobs<F: Fn() -> u64 + Send + 'static>(&self, probe: F) {
+        self.inner.actors.supervisor.do_send(SetPendingJobsProbe(Box::new(probe)));
+    }
+
+    /// The log queue: a `MakeWriter` for composing your own subscriber.
+    pub fn log_queue(&self) -> &LogQueue {
+        &self.inner.log_queue
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The Supervisor, for actor-level use.
+    pub fn supervisor(&self) -> &Addr<Supervisor> {
+        &self.inner.actors.supervisor
+    }
+
+    /// Ends the process at once (third signal): flushes the log queue briefly and exits with
+    /// the `failed` code. The lock file stays, so the next boot reports the crash.
+    pub(crate) fn emergency_exit(&self, why: &str) -> ! {
+        let _ = self.inner.log_queue.flush_blocking(Duration::from_millis(200));
+        eprintln!("actix-shutdown: {why}: exiting at once");
+        std::process::exit(self.inner.config.exit_code_table().failed)
+    }
+}
+
+fn unreachable_report(code: i32, why: &str) -> ShutdownReport {
+    ShutdownReport {
+        version: actix_shutdown_actors::SUMMARY_VERSION,
+        started_at: String::new(),
+        finished_at: String::new(),
+        duration_ms: 0,
+        reason: "unknown".into(),
+        source: "api".into(),
+        forced: false,
+        escalated: false,
+        restart: false,
+        exit_code: code,
+        pending_jobs: None,
+        vetoes: Vec::new(),
+        hook_errors: Vec::new(),
+        steps: vec![StepRecord {
+            name: "supervisor".into(),
+            outcome: StepOutcome::Failed,
+            duration_ms: 0,
+            error: Some(format!("the Supervisor is unreachable: {why}")),
+        }],
+        tasks: Vec::new(),
+        files: Vec::new(),
+        resources: Vec::new(),
+        logs_dropped: 0,
+    }
+}
+
+/// Spawns named tasks through the TaskMonitor.
+#[derive(Clone, Debug)]
+pub struct TaskSpawner {
+    monitor: Addr<TaskMonitor>,
+    closing: ClosingFlag,
+}
+
+impl TaskSpawner {
+    /// Spawns a task on the actix thread (its future need not be `Send`). It gets a
+    /// cancellation token that fires at CancelAll, then the default task grace before it is
+    /// aborted. It may return `()` or `Result<(), E>`.
+    ///
+    /// # Errors
+    /// [`TaskError::Closing`] once the shutdown has begun.
+    pub fn spawn<F, Fut, R>(&self, name: impl Into<String>, task: F) -> Result<(), TaskError>
+    where
+        F: Fn(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = R> + 'static,
+        R: TaskResult,
+    {
+        self.spawn_with(name, TaskOptions::default(), task)
+    }
+
+    /// As [`spawn`](Self::spawn), with a grace of its own and a restart policy.
+    ///
+    /// # Errors
+    /// [`TaskError::Closing`] once the shutdown has begun.
+    pub fn spawn_with<F, Fut, R>(&self, name: impl Into<String>, options: TaskOptions, task: F) -> Result<(), TaskError>
+    where
+        F: Fn(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = R> + 'static,
+        R: TaskResult,
+    {
+        let name = name.into();
+        if self.closing.is_closing() {
+            return Err(TaskError::Closing { name });
+        }
+        self.monitor.do_send(SpawnTask {
+            name,
+            factory: Box::new(move |token| {
+                let fut = task(token);
+                Box::pin(async move { fut.await.into_task_result() })
+            }),
+            options,
+        });
+        Ok(())
+    }
+
+    /// Lists the tasks: name, state, restarts, last error.
+    pub fn list(&self) -> impl Future<Output = Vec<TaskInfo>> + 'static {
+        let monitor = self.monitor.clone();
+        async move { monitor.send(GetTasks).await.unwrap_or_default() }
+    }
+}

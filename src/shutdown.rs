@@ -1,0 +1,176 @@
+//! [`Shutdown::builder`] → [`ShutdownBuilder::start`]: the boot sequence. Validate the
+//! configuration, create the state directory, take the lock, start logging, read the previous
+//! summary, check the saved states, start the actors and listen to signals.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use actix_shutdown_actors::messages::StepEvent;
+use actix_shutdown_actors::supervisor::Supervisor;
+use actix_shutdown_actors::{
+    ClosingFlag, HardDeadline, LockManager, LogQueue, Logger, Participants, Persister,
+    PreviousLock, ResourceCloser, ShutdownReport, StateStore, SupervisorConfig, TaskMonitor, files,
+};
+
+use crate::boot::{BootReport, PreviousRun};
+use crate::config::Config;
+use crate::error::{StartError, StartErrorKind};
+use crate::handle::{Actors, ShutdownHandle};
+use crate::{logging, signals};
+
+/// Entry point: `Shutdown::builder(config).start().await`.
+#[derive(Debug)]
+pub struct Shutdown;
+
+impl Shutdown {
+    /// A builder for this configuration.
+    pub fn builder(config: Config) -> ShutdownBuilder {
+        ShutdownBuilder { config, progress: None }
+    }
+}
+
+/// Collects what is needed before start.
+pub struct ShutdownBuilder {
+    config: Config,
+    progress: Option<actix_shutdown_actors::ProgressFn>,
+}
+
+impl std::fmt::Debug for ShutdownBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownBuilder").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl ShutdownBuilder {
+    /// Called for every pipeline step as it starts and ends (e.g. to print progress).
+    pub fn on_progress<F: Fn(&StepEvent) + Send + Sync + 'static>(mut self, f: F) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Boots: must run inside an actix System.
+    ///
+    /// # Errors
+    /// Bad configuration (exit code 2), a live instance holding the lock (73, naming its pid,
+    /// start time and the lock path), or an unusable state directory or log file (1).
+    pub async fn start(self) -> Result<(ShutdownHandle, BootReport), StartError> {
+        let config = self.config;
+        let codes = config.exit_code_table();
+        let fail = |kind: StartErrorKind| StartError::new(kind, codes);
+        config.validate().map_err(|e| fail(e.into()))?;
+        let dir = config.state_dir_path().to_owned();
+        files::ensure_private_dir(&dir)
+            .map_err(|source| fail(StartErrorKind::StateDir { path: dir.clone(), source }))?;
+
+        let (lock, previous_lock) =
+            LockManager::acquire(config.lock_path(), &config.version).map_err(|e| fail(e.into()))?;
+        let (log_queue, log_writer) =
+            LogQueue::start(&config.log_path(), &config.log).map_err(|e| fail(e.into()))?;
+        if config.install_tracing && !logging::install(&log_queue, config.console) {
+            eprintln!("actix-shutdown: a global tracing subscriber is already installed; log.txt receives nothing from it");
+        }
+        tracing::info!(pid = std::process::id(), state_dir = %dir.display(), "boot: lock acquired");
+
+        let removed_temp_files = files::remove_leftover_temp_files(&dir).unwrap_or_default();
+        let mut archived = Vec::new();
+        let last_summary = read_summary(&config, &mut archived);
+        let (states, broken) = StateStore::new(&dir).scan().map_err(|e| fail(e.into()))?;
+        archived.extend(broken);
+        let previous = match previous_lock {
+            PreviousLock::Stale(stale_lock) => {
+                tracing::warn!(?stale_lock, "boot: stale lock found; the previous run crashed");
+                PreviousRun::Crashed { stale_lock, last_summary: last_summary.map(Box::new) }
+            }
+            PreviousLock::None => match last_summary {
+                Some(summary) => PreviousRun::Clean(Box::new(summary)),
+                None => PreviousRun::Fresh,
+            },
+        };
+
+        let closing = ClosingFlag::new();
+        let lock_path = lock.path().to_owned();
+        let tasks = TaskMonitor::new(closing.clone()).start();
+        let persister = Persister::new(&dir, config.summary_path(), closing.clone())
+            .snapshot_timeout(config.snapshot_timeout)
+            .autosave(config.autosave)
+            .start();
+        let closer = ResourceCloser::new(config.close_timeout).start();
+        let lock = lock.start();
+        let logger = Logger::new(log_queue.clone(), log_writer, config.steps.flush_logs).start();
+        let participants = Participants {
+            cancel_tasks: tasks.clone().recipient(),
+            abort_tasks: tasks.clone().recipient(),
+            flush_logs: logger.clone().recipient(),
+            persist: persister.clone().recipient(),
+            close: closer.clone().recipient(),
+            write_summary: persister.clone().recipient(),
+            release_lock: lock.recipient(),
+            stop_logging: logger.clone().recipient(),
+        };
+        let supervisor_config = SupervisorConfig {
+            grace: config.grace,
+            forced_budget: config.forced_budget,
+            task_grace: config.task_grace,
+            steps: config.steps,
+            hook_budget: config.hook_budget,
+            veto_retry: config.veto_retry,
+            exit_codes: codes,
+            exit_marker: Some(config.exit_marker_path()),
+            stop_system: config.stop_system,
+            hard_deadline: config.hard_margin.map(|margin| HardDeadline {
+                margin,
+                summary_path: config.summary_path(),
+                lock_path: Some(lock_path),
+                exit_marker: Some(config.exit_marker_path()),
+                log_queue: Some(log_queue.clone()),
+                exit_code: codes.failed,
+            }),
+            progress: self.progress,
+            ..SupervisorConfig::default()
+        };
+        let supervisor = Supervisor::new(supervisor_config, participants, closing.clone()).start();
+        let signals_on = config.signals;
+        let actors = Actors { supervisor, tasks, persister, closer, logger };
+        let handle = ShutdownHandle::new(actors, closing, config, log_queue);
+        if signals_on {
+            signals::listen(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
+        }
+        let boot = BootReport {
+            state_dir: dir,
+            pid: std::process::id(),
+            previous,
+            states,
+            archived,
+            removed_temp_files,
+        };
+        tracing::info!("{boot}");
+        Ok((handle, boot))
+    }
+}
+
+/// Reads the previous `last_shutdown.json`; an unreadable one is archived.
+fn read_summary(config: &Config, archived: &mut Vec<actix_shutdown_actors::ArchivedFile>) -> Option<ShutdownReport> {
+    let path = config.summary_path();
+    let bytes = std::fs::read(&path).ok()?;
+    match serde_json::from_slice::<ShutdownReport>(&bytes) {
+        Ok(summary) => Some(summary),
+        Err(e) => {
+            let why = format!("the previous shutdown summary is not readable: {e}");
+            match files::archive_broken(&path) {
+                Ok(archived_as) => archived.push(actix_shutdown_actors::ArchivedFile { file: path, archived_as, why }),
+                Err(err) => tracing::error!("{why}; archiving it failed: {err}"),
+            }
+            None
+        }
+    }
+}
+
+/// Reads `last_shutdown.json` from a state directory (for `demo-bot report` and operators).
+///
+/// # Errors
+/// The read or parse error, in words naming the file.
+pub fn read_last_shutdown(config: &Config) -> Result<ShutdownReport, String> {
+    let path = config.summary_path();
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a valid summary: {e}", path.display()))
+}

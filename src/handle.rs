@@ -9,11 +9,11 @@ use actix::prelude::*;
 use actix_shutdown_actors::messages::{
     GetStatus, GetTasks, RegisterHook, RegisterResource, RegisterState, RequestAnswer,
     RequestShutdown, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo, TaskOptions, TaskResult,
-    UnregisterHook, WaitForShutdown, HookId,
+    UnregisterHook, WaitForShutdown, HookId, FlushAck, FlushLogs,
 };
 use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, Supervisor};
 use actix_shutdown_actors::{
-    ClosingFlag, LogQueue, Loaded, Logger, PersistError, Persister, RequestSource,
+    ClosingFlag, LogQueue, Loaded, LoggerError, Logger, PersistError, Persister, RequestSource,
     ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore, StepOutcome,
     StepRecord, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
 };
@@ -257,6 +257,12 @@ impl ShutdownHandle {
     /// How many jobs are pending, recorded as `pending_jobs` in the summary.
     pub fn set_pending_jobs<F: Fn() -> u64 + Send + 'static>(&self, probe: F) {
         self.inner.actors.supervisor.do_send(SetPendingJobsProbe(Box::new(probe)));
+    }
+
+    /// Flushes the log queue: resolves once every record emitted before the call is on disk.
+    pub fn flush_logs(&self) -> impl Future<Output = Result<FlushAck, LoggerError>> + 'static {
+        let logger = self.inner.actors.logger.clone();
+        async move { logger.send(FlushLogs).await.map_err(|_| LoggerError::WriterGone)? }
     }
 
     /// The log queue: a `MakeWriter` for composing your own subscriber.

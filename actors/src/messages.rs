@@ -120,6 +120,7 @@ pub struct GetStatus;
 
 /// Progress of the pipeline, for consoles and notifiers.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum StepEvent {
     /// A step started.
     Started {

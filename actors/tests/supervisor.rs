@@ -1,0 +1,506 @@
+//! The Supervisor driven through its messages, with probe participants injected as
+//! recipients. Deadline logic runs in paused time; every await is bounded.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix_shutdown_actors::messages::*;
+use actix_shutdown_actors::supervisor::Supervisor;
+use actix_shutdown_actors::*;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Act {
+    Answer,
+    Hang,
+    Fail,
+    Panic,
+}
+
+/// Answers every participant message as told and records the order it was asked in.
+struct Probe {
+    acts: HashMap<&'static str, Act>,
+    log: mpsc::UnboundedSender<&'static str>,
+}
+
+impl Actor for Probe {
+    type Context = Context<Self>;
+}
+
+impl Probe {
+    fn act(&self, step: &'static str) -> Act {
+        let _ = self.log.send(step);
+        let act = self.acts.get(step).copied().unwrap_or(Act::Answer);
+        assert!(act != Act::Panic, "probe told to panic at {step}");
+        act
+    }
+}
+
+fn reply<T: 'static>(act: Act, ok: T, fail: T) -> ResponseFuture<T> {
+    match act {
+        Act::Hang => Box::pin(futures::future::pending()),
+        Act::Fail => Box::pin(async move { fail }),
+        _ => Box::pin(async move { ok }),
+    }
+}
+
+impl Handler<CancelAll> for Probe {
+    type Result = ResponseFuture<CancelReport>;
+    fn handle(&mut self, _: CancelAll, _: &mut Context<Self>) -> Self::Result {
+        let act = self.act("cancel_tasks");
+        reply(act, CancelReport::default(), CancelReport::default())
+    }
+}
+
+impl Handler<AbortAll> for Probe {
+    type Result = ();
+    fn handle(&mut self, _: AbortAll, _: &mut Context<Self>) {
+        let _ = self.log.send("abort_tasks");
+    }
+}
+
+impl Handler<FlushLogs> for Probe {
+    type Result = ResponseFuture<Result<FlushAck, LoggerError>>;
+    fn handle(&mut self, _: FlushLogs, _: &mut Context<Self>) -> Self::Result {
+        let act = self.act("flush_logs");
+        reply(act, Ok(FlushAck::default()), Err(LoggerError::Write("disk on fire".into())))
+    }
+}
+
+impl Handler<PersistAll> for Probe {
+    type Result = ResponseFuture<PersistReport>;
+    fn handle(&mut self, _: PersistAll, _: &mut Context<Self>) -> Self::Result {
+        let act = self.act("persist_state");
+        let failed = PersistReport {
+            files: vec![FileRecord {
+                name: "queue".into(),
+                path: "state/queue.json".into(),
+                outcome: ParticipantOutcome::Failed,
+                bytes: 0,
+                error: Some("No space left on device (os error 28)".into()),
+            }],
+        };
+        reply(act, PersistReport::default(), failed)
+    }
+}
+
+impl Handler<CloseAll> for Probe {
+    type Result = ResponseFuture<CloseReport>;
+    fn handle(&mut self, _: CloseAll, _: &mut Context<Self>) -> Self::Result {
+        let act = self.act("close_resources");
+        let failed = CloseReport {
+            resources: vec![ResourceRecord {
+                name: "db".into(),
+                outcome: ParticipantOutcome::Failed,
+                duration_ms: 0,
+                error: Some("connection reset".into()),
+            }],
+        };
+        reply(act, CloseReport::default(), failed)
+    }
+}
+
+impl Handler<WriteSummary> for Probe {
+    type Result = ResponseFuture<Result<SummaryWritten, PersistError>>;
+    fn handle(&mut self, _: WriteSummary, _: &mut Context<Self>) -> Self::Result {
+        let act = self.act("write_summary");
+        let fail = Err(PersistError::InvalidName { name: "x".into(), why: "test" });
+        reply(act, Ok(SummaryWritten { path: "last_shutdown.json".into() }), fail)
+    }
+}
+
+impl Handler<ReleaseLock> for Probe {
+    type Result = ResponseFuture<Result<LockReleased, LockError>>;
+    fn handle(&mut self, _: ReleaseLock, _: &mut Context<Self>) -> Self::Result {
+        let act = self.act("release_lock");
+        let fail = Err(LockError::Symlink { path: "bot.lock".into() });
+        reply(act, Ok(LockReleased { removed: true }), fail)
+    }
+}
+
+impl Handler<StopLogging> for Probe {
+    type Result = ResponseFuture<Result<LoggingStopped, LoggerError>>;
+    fn handle(&mut self, _: StopLogging, _: &mut Context<Self>) -> Self::Result {
+        let act = self.act("stop_logging");
+        reply(act, Ok(LoggingStopped::default()), Err(LoggerError::WriterGone))
+    }
+}
+
+struct Rig {
+    supervisor: Addr<Supervisor>,
+    closing: ClosingFlag,
+    log: mpsc::UnboundedReceiver<&'static str>,
+}
+
+impl Rig {
+    fn asked(&mut self) -> Vec<&'static str> {
+        let mut asked = Vec::new();
+        while let Ok(step) = self.log.try_recv() {
+            asked.push(step);
+        }
+        asked
+    }
+}
+
+fn rig(config: SupervisorConfig, acts: &[(&'static str, Act)]) -> Rig {
+    let (tx, log) = mpsc::unbounded_channel();
+    let probe = Probe { acts: acts.iter().copied().collect(), log: tx }.start();
+    let participants = Participants {
+        cancel_tasks: probe.clone().recipient(),
+        abort_tasks: probe.clone().recipient(),
+        flush_logs: probe.clone().recipient(),
+        persist: probe.clone().recipient(),
+        close: probe.clone().recipient(),
+        write_summary: probe.clone().recipient(),
+        release_lock: probe.clone().recipient(),
+        stop_logging: probe.recipient(),
+    };
+    let closing = ClosingFlag::new();
+    let supervisor = Supervisor::new(config, participants, closing.clone()).start();
+    Rig { supervisor, closing, log }
+}
+
+const ALL_STEPS: [&str; 8] = [
+    "begin",
+    "cancel_tasks",
+    "flush_logs",
+    "persist_state",
+    "close_resources",
+    "write_summary",
+    "release_lock",
+    "stop_logging",
+];
+const BOUND: Duration = Duration::from_secs(120);
+
+fn graceful() -> ShutdownRequest {
+    ShutdownRequest::graceful(RequestSource::Api, "test")
+}
+
+async fn request(rig: &Rig, request: ShutdownRequest) -> RequestAnswer {
+    rig.supervisor.send(RequestShutdown(request)).timeout(BOUND).await.expect("the Supervisor answers")
+}
+
+async fn report(rig: &Rig) -> Arc<ShutdownReport> {
+    rig.supervisor.send(WaitForShutdown).timeout(BOUND).await.expect("the pipeline finishes")
+}
+
+/// Paused time is exact, but timers fire on the next millisecond tick of tokio's wheel.
+#[track_caller]
+fn assert_ms(actual: u64, expected: u64, what: &str) {
+    assert!((expected..=expected + 3).contains(&actual), "{what}: {actual} ms, expected {expected} ms");
+}
+
+#[track_caller]
+fn assert_elapsed(started: Instant, expected: Duration) {
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= expected && elapsed <= expected + Duration::from_millis(3),
+        "elapsed {elapsed:?}, expected {expected:?}"
+    );
+}
+
+fn outcome(report: &ShutdownReport, step: &str) -> StepOutcome {
+    report.step(step).unwrap_or_else(|| panic!("no step {step} in {report:#?}")).outcome
+}
+
+#[actix_rt::test]
+async fn every_step_runs_once_in_order_and_a_clean_run_exits_zero() {
+    tokio::time::pause();
+    let mut rig = rig(SupervisorConfig::default(), &[]);
+    let answer = request(&rig, graceful()).await;
+    assert!(answer.ready && !answer.joined);
+    let report = report(&rig).await;
+    let names: Vec<&str> = report.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ALL_STEPS);
+    assert!(report.steps.iter().all(|s| s.outcome == StepOutcome::Completed), "{report:#?}");
+    assert_eq!(report.exit_code, 0);
+    assert_eq!(rig.asked(), &ALL_STEPS[1..]);
+    assert!(rig.closing.is_closing());
+}
+
+#[actix_rt::test]
+async fn hung_participant_times_out_at_its_step_timeout_and_the_pipeline_goes_on() {
+    tokio::time::pause();
+    let config = SupervisorConfig { grace: Duration::from_secs(60), ..SupervisorConfig::default() };
+    let mut rig = rig(config, &[("persist_state", Act::Hang)]);
+    let started = Instant::now();
+    request(&rig, graceful()).await;
+    let report = report(&rig).await;
+    let persist = report.step("persist_state").expect("persist step");
+    assert_eq!(persist.outcome, StepOutcome::TimedOut);
+    assert_ms(persist.duration_ms, 5_000, "the default persist_state timeout");
+    for step in ["close_resources", "write_summary", "release_lock", "stop_logging"] {
+        assert_eq!(outcome(&report, step), StepOutcome::Completed, "{step}");
+    }
+    assert_eq!(report.exit_code, 1);
+    assert_elapsed(started, Duration::from_secs(5));
+    assert_eq!(rig.asked(), &ALL_STEPS[1..]);
+}
+
+#[actix_rt::test]
+async fn failing_participant_is_reported_with_its_error_and_the_lock_is_still_released() {
+    tokio::time::pause();
+    let rig = rig(SupervisorConfig::default(), &[("close_resources", Act::Fail), ("flush_logs", Act::Fail)]);
+    request(&rig, graceful()).await;
+    let report = report(&rig).await;
+    let close = report.step("close_resources").expect("close step");
+    assert_eq!(close.outcome, StepOutcome::Failed);
+    assert_eq!(close.error.as_deref(), Some("db: connection reset"));
+    let flush = report.step("flush_logs").expect("flush step");
+    assert!(flush.error.as_deref().is_some_and(|e| e.contains("disk on fire")), "{flush:?}");
+    assert_eq!(report.resources[0].name, "db");
+    assert_eq!(outcome(&report, "release_lock"), StepOutcome::Completed);
+    assert_eq!(outcome(&report, "stop_logging"), StepOutcome::Completed);
+    assert_eq!(report.exit_code, 1);
+}
+
+#[actix_rt::test]
+async fn panicking_participant_is_contained_and_reported_failed() {
+    tokio::time::pause();
+    let rig = rig(SupervisorConfig::default(), &[("persist_state", Act::Panic)]);
+    request(&rig, graceful()).await;
+    let report = report(&rig).await;
+    assert_eq!(outcome(&report, "persist_state"), StepOutcome::Failed);
+    assert_eq!(report.exit_code, 1);
+    // The probe died with the panic: the steps after it are reported unreachable, not skipped.
+    let release = report.step("release_lock").expect("release step");
+    assert!(release.error.as_deref().is_some_and(|e| e.contains("unreachable")), "{release:?}");
+}
+
+#[actix_rt::test]
+async fn the_deadline_caps_every_step_timeout() {
+    tokio::time::pause();
+    let config = SupervisorConfig { grace: Duration::from_secs(3), ..SupervisorConfig::default() };
+    let rig = rig(config, &[("close_resources", Act::Hang)]);
+    let started = Instant::now();
+    request(&rig, graceful()).await;
+    let report = report(&rig).await;
+    let close = report.step("close_resources").expect("close step");
+    assert_eq!(close.outcome, StepOutcome::TimedOut);
+    assert_ms(close.duration_ms, 3_000, "capped by the 3 s grace, not its own 5 s");
+    assert_elapsed(started, Duration::from_secs(3));
+}
+
+#[actix_rt::test]
+async fn after_the_deadline_the_remaining_steps_run_forced_with_a_floor() {
+    tokio::time::pause();
+    let config = SupervisorConfig { grace: Duration::from_secs(2), ..SupervisorConfig::default() };
+    let rig = rig(config, &[("persist_state", Act::Hang), ("release_lock", Act::Hang)]);
+    request(&rig, graceful()).await;
+    let report = report(&rig).await;
+    assert!(report.forced && report.escalated, "{report:#?}");
+    let release = report.step("release_lock").expect("release step");
+    assert_eq!(release.outcome, StepOutcome::TimedOut);
+    assert_ms(release.duration_ms, 250, "the minimum step time once the deadline is gone");
+    assert_eq!(outcome(&report, "stop_logging"), StepOutcome::Completed);
+}
+
+#[actix_rt::test]
+async fn a_thousand_concurrent_requests_share_one_run_and_one_report() {
+    let mut rig = rig(SupervisorConfig::default(), &[]);
+    let mut answers = Vec::new();
+    for _ in 0..500 {
+        let addr = rig.supervisor.clone();
+        answers.push(actix_rt::spawn(async move { addr.send(RequestShutdown(graceful())).await }));
+    }
+    let threads: Vec<_> = (0..10)
+        .map(|_| {
+            let addr = rig.supervisor.clone();
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|_| futures::executor::block_on(addr.send(RequestShutdown(graceful()))))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut ready = 0;
+    for answer in answers {
+        let answer = tokio::time::timeout(BOUND, answer).await.expect("bounded").expect("joined").expect("answered");
+        ready += usize::from(answer.ready);
+    }
+    let threads = tokio::task::spawn_blocking(move || {
+        threads.into_iter().flat_map(|t| t.join().expect("thread")).collect::<Vec<_>>()
+    });
+    for answer in tokio::time::timeout(BOUND, threads).await.expect("bounded").expect("joined") {
+        ready += usize::from(answer.expect("answered").ready);
+    }
+    assert_eq!(ready, 1_000);
+    let reports: Vec<_> = futures::future::join_all((0..20).map(|_| report(&rig))).await;
+    assert!(reports.iter().all(|r| Arc::ptr_eq(r, &reports[0])));
+    let asked = rig.asked();
+    assert_eq!(asked.iter().filter(|s| **s == "cancel_tasks").count(), 1, "one pipeline run: {asked:?}");
+}
+
+#[actix_rt::test]
+async fn a_graceful_request_canceled_by_any_hook_keeps_the_bot_running() {
+    tokio::time::pause();
+    let mut rig = rig(SupervisorConfig::default(), &[]);
+    let calls = Arc::new(AtomicUsize::new(0));
+    for (name, cancels) in [("first", false), ("busy", true), ("last", false)] {
+        let calls = Arc::clone(&calls);
+        let hook = sync_hook(move |_, response| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            if cancels {
+                response.cancel();
+            }
+        });
+        rig.supervisor.do_send(RegisterHook { id: HookId::next(), name: name.into(), hook });
+    }
+    let answer = request(&rig, graceful()).await;
+    assert!(!answer.ready);
+    assert_eq!(answer.vetoed_by, vec!["busy".to_owned()]);
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "every hook runs");
+    assert!(!rig.closing.is_closing());
+    let status = rig.supervisor.send(GetStatus).timeout(BOUND).await.expect("status");
+    assert_eq!(status, SupervisorState::Running);
+    assert!(rig.asked().is_empty(), "no participant was asked");
+
+    let forced = request(&rig, ShutdownRequest::forced(RequestSource::Director, "director")).await;
+    assert!(forced.ready, "a forced request ignores cancels");
+    assert_eq!(calls.load(Ordering::SeqCst), 6, "hooks still run for a forced request");
+    let report = report(&rig).await;
+    assert!(report.forced);
+    assert_eq!(report.vetoes.len(), 1);
+    assert_eq!(report.vetoes[0].hook, "busy");
+}
+
+#[actix_rt::test]
+async fn hooks_run_in_registration_order_and_an_unregistered_hook_does_not_run() {
+    tokio::time::pause();
+    let rig = rig(SupervisorConfig::default(), &[]);
+    let (tx, mut order) = mpsc::unbounded_channel();
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c", "d"] {
+        let tx = tx.clone();
+        let id = HookId::next();
+        ids.push(id);
+        let hook = sync_hook(move |_, _| {
+            let _ = tx.send(name);
+        });
+        rig.supervisor.do_send(RegisterHook { id, name: name.into(), hook });
+    }
+    rig.supervisor.do_send(UnregisterHook(ids[2]));
+    assert!(request(&rig, graceful()).await.ready);
+    let mut seen = Vec::new();
+    while let Ok(name) = order.try_recv() {
+        seen.push(name);
+    }
+    assert_eq!(seen, ["a", "b", "d"]);
+}
+
+#[actix_rt::test]
+async fn a_panicking_failing_or_hanging_hook_neither_blocks_nor_cancels() {
+    tokio::time::pause();
+    let config = SupervisorConfig { hook_budget: Duration::from_secs(2), ..SupervisorConfig::default() };
+    let rig = rig(config, &[]);
+    let hooks: Vec<(&str, HookFn)> = vec![
+        ("panics", sync_hook(|_, _| panic!("hook exploded"))),
+        ("fails", async_hook(|_, _| async { Err::<(), _>("db unreachable") })),
+        ("hangs", async_hook(|_, _| futures::future::pending::<Result<(), String>>())),
+    ];
+    for (name, hook) in hooks {
+        rig.supervisor.do_send(RegisterHook { id: HookId::next(), name: name.into(), hook });
+    }
+    let started = Instant::now();
+    let answer = request(&rig, graceful()).await;
+    assert!(answer.ready, "{answer:?}");
+    assert_elapsed(started, Duration::from_secs(2));
+    let report = report(&rig).await;
+    let errors: Vec<(&str, ParticipantOutcome)> =
+        report.hook_errors.iter().map(|h| (h.hook.as_str(), h.outcome)).collect();
+    assert_eq!(
+        errors,
+        [
+            ("panics", ParticipantOutcome::Panicked),
+            ("fails", ParticipantOutcome::Failed),
+            ("hangs", ParticipantOutcome::TimedOut)
+        ]
+    );
+    assert_eq!(report.hook_errors[0].error.as_deref(), Some("hook exploded"));
+    assert_eq!(report.exit_code, 0);
+}
+
+#[actix_rt::test]
+async fn a_forced_request_during_a_graceful_run_escalates_and_aborts_the_tasks() {
+    tokio::time::pause();
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(30),
+        forced_budget: Duration::from_secs(3),
+        ..SupervisorConfig::default()
+    };
+    let mut rig = rig(config, &[("cancel_tasks", Act::Hang)]);
+    let started = Instant::now();
+    assert!(request(&rig, graceful()).await.ready);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let second = request(&rig, ShutdownRequest::forced(RequestSource::Signal, "signal:SIGTERM")).await;
+    assert!(second.ready && second.joined);
+    let report = report(&rig).await;
+    assert!(report.forced && report.escalated, "{report:#?}");
+    assert_eq!(report.reason, "test", "the first request names the run");
+    let cancel = report.step("cancel_tasks").expect("cancel step");
+    assert_eq!(cancel.outcome, StepOutcome::TimedOut);
+    assert_ms(cancel.duration_ms, 4_000, "cut at 1 s + the 3 s forced budget");
+    assert!(rig.asked().contains(&"abort_tasks"));
+    assert!(started.elapsed() < Duration::from_secs(6));
+}
+
+#[actix_rt::test]
+async fn a_vetoed_signal_is_retried_and_forced_at_the_grace_deadline() {
+    tokio::time::pause();
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(5),
+        veto_retry: Duration::from_secs(1),
+        ..SupervisorConfig::default()
+    };
+    let rig = rig(config, &[]);
+    let hook = sync_hook(|request, response| {
+        if !request.is_forced() {
+            response.cancel();
+        }
+    });
+    rig.supervisor.do_send(RegisterHook { id: HookId::next(), name: "busy".into(), hook });
+    let started = Instant::now();
+    let answer = request(&rig, ShutdownRequest::graceful(RequestSource::Signal, "signal:SIGTERM")).await;
+    assert!(!answer.ready);
+    assert!(!rig.closing.is_closing());
+    let report = report(&rig).await;
+    assert!(report.forced && report.escalated);
+    // Asked at 0 s, then every second; the ask at the deadline (5 s) is the last chance
+    // before the request is forced.
+    assert_eq!(report.vetoes.len(), 6, "{:?}", report.vetoes);
+    assert!(report.reason.starts_with("signal:SIGTERM"));
+    assert!(started.elapsed() >= Duration::from_secs(5));
+}
+
+#[actix_rt::test]
+async fn a_restart_request_ends_with_the_restart_code_and_late_waiters_get_the_same_report() {
+    tokio::time::pause();
+    let rig = rig(SupervisorConfig::default(), &[]);
+    let (tx, mut complete) = mpsc::unbounded_channel();
+    struct Listener(mpsc::UnboundedSender<Arc<ShutdownReport>>);
+    impl Actor for Listener {
+        type Context = Context<Self>;
+    }
+    impl Handler<ShutdownComplete> for Listener {
+        type Result = ();
+        fn handle(&mut self, msg: ShutdownComplete, _: &mut Context<Self>) {
+            let _ = self.0.send(msg.report);
+        }
+    }
+    rig.supervisor.do_send(Subscribe(Listener(tx).start().recipient()));
+    request(&rig, ShutdownRequest::graceful(RequestSource::Admin, "admin:restart").with_restart(true)).await;
+    let first = report(&rig).await;
+    assert_eq!(first.exit_code, 75);
+    assert!(first.restart);
+    let notified = tokio::time::timeout(BOUND, complete.recv()).await.expect("bounded").expect("notified");
+    assert!(Arc::ptr_eq(&first, &notified));
+    let late = request(&rig, graceful()).await;
+    assert!(late.ready && late.joined);
+    assert!(Arc::ptr_eq(&first, &report(&rig).await));
+    let status = rig.supervisor.send(GetStatus).timeout(BOUND).await.expect("status");
+    assert_eq!(status, SupervisorState::Finished { exit_code: 75 });
+}

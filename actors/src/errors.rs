@@ -127,7 +127,7 @@ pub enum LockError {
 
 /// The holder of a lock, as far as its file tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockHolder(pub Option<LockInfo>);
+pub struct LockHolder(pub Option<Box<LockInfo>>);
 
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -85,7 +85,7 @@ impl LockManager {
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                let holder = LockHolder(read_info(&mut file));
+                let holder = LockHolder(read_info(&mut file).map(Box::new));
                 return Err(LockError::AlreadyRunning { path, holder });
             }
             Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),

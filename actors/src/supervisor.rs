@@ -772,7 +772,7 @@ impl Handler<SetPendingJobsProbe> for Supervisor {
 
     fn handle(&mut self, msg: SetPendingJobsProbe, _: &mut Context<Self>) {
         let probe = msg.0;
-        self.pending_jobs = Some(Rc::new(move || probe()));
+        self.pending_jobs = Some(Rc::new(probe));
     }
 }
 

@@ -29,6 +29,7 @@ pub struct Config {
     pub(crate) exit_marker_file: String,
     pub(crate) log_dir: String,
     pub(crate) log_file: String,
+    pub(crate) crash_file: String,
     pub(crate) grace: Duration,
     pub(crate) forced_budget: Duration,
     pub(crate) task_grace: Duration,
@@ -44,6 +45,7 @@ pub struct Config {
     pub(crate) stop_system: bool,
     pub(crate) install_tracing: bool,
     pub(crate) console: bool,
+    pub(crate) panic_hook: bool,
     pub(crate) log: LogOptions,
     pub(crate) version: String,
 }
@@ -57,6 +59,7 @@ impl Default for Config {
             exit_marker_file: "exit_code".into(),
             log_dir: "logs".into(),
             log_file: "log.txt".into(),
+            crash_file: "crash.log".into(),
             grace: Duration::from_secs(10),
             forced_budget: Duration::from_secs(3),
             task_grace: Duration::from_secs(5),
@@ -72,6 +75,7 @@ impl Default for Config {
             stop_system: true,
             install_tracing: true,
             console: false,
+            panic_hook: true,
             log: LogOptions::default(),
             version: String::new(),
         }
@@ -193,6 +197,11 @@ impl Config {
         console: bool
     );
     setter!(
+        /// Write panics (message, location, thread, backtrace) to `logs/crash.log`, fsynced,
+        /// before the previous panic hook runs (default on).
+        panic_hook: bool
+    );
+    setter!(
         /// Log queue capacity, lossy mode, fsync at flush.
         log: LogOptions
     );
@@ -241,6 +250,11 @@ impl Config {
         self.state_dir.join(&self.log_dir).join(&self.log_file)
     }
 
+    /// Path of the crash log (ERROR records and panics).
+    pub fn crash_log_path(&self) -> PathBuf {
+        self.state_dir.join(&self.log_dir).join(&self.crash_file)
+    }
+
     /// The configured exit codes.
     pub fn exit_code_table(&self) -> ExitCodes {
         self.exit_codes
@@ -287,6 +301,7 @@ impl Config {
             ("exit_marker_file", &self.exit_marker_file),
             ("log_dir", &self.log_dir),
             ("log_file", &self.log_file),
+            ("crash_file", &self.crash_file),
         ];
         for (field, value) in names {
             if value.is_empty() || value.contains(['/', '\\']) || value == ".." || value == "." {

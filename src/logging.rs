@@ -1,28 +1,31 @@
 //! Installs the global `tracing` subscriber: full detail into the Logger's queue
-//! (`logs/log.txt`), optionally warnings and errors on stderr. `RUST_LOG` filters the file
+//! (`logs/log.txt`), ERROR records also into the crash log (`logs/crash.log`, written
+//! synchronously), optionally warnings and errors on stderr. `RUST_LOG` filters the file
 //! (default `info`).
 
-use actix_shutdown_actors::LogQueue;
+use actix_shutdown_actors::{CrashLog, LogQueue};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, fmt};
 
 /// Returns false when another global subscriber was installed first (our records then go
 /// wherever that one sends them).
-pub(crate) fn install(queue: &LogQueue, console: bool) -> bool {
+pub(crate) fn install(queue: &LogQueue, crash: &CrashLog, console: bool) -> bool {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let file = fmt::layer()
         .with_ansi(false)
         .with_thread_names(true)
         .with_writer(queue.clone())
         .with_filter(filter);
+    let crash = fmt::layer().with_ansi(false).with_thread_names(true).with_writer(crash.clone()).with_filter(LevelFilter::ERROR);
     let console = console.then(|| {
         fmt::layer()
             .compact()
             .without_time()
             .with_target(false)
             .with_writer(std::io::stderr)
-            .with_filter(tracing_subscriber::filter::LevelFilter::WARN)
+            .with_filter(LevelFilter::WARN)
     });
-    tracing_subscriber::registry().with(file).with(console).try_init().is_ok()
+    tracing_subscriber::registry().with(file).with(crash).with(console).try_init().is_ok()
 }

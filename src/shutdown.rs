@@ -8,7 +8,7 @@ use actix::prelude::*;
 use actix_shutdown_actors::messages::StepEvent;
 use actix_shutdown_actors::supervisor::Supervisor;
 use actix_shutdown_actors::{
-    ClosingFlag, HardDeadline, LockManager, LogQueue, Logger, Participants, Persister,
+    ClosingFlag, CrashLog, HardDeadline, LockManager, LogQueue, Logger, Participants, Persister,
     PreviousLock, ResourceCloser, ShutdownReport, StateStore, SupervisorConfig, TaskMonitor, files,
 };
 
@@ -66,7 +66,13 @@ impl ShutdownBuilder {
             LockManager::acquire(config.lock_path(), &config.version).map_err(|e| fail(e.into()))?;
         let (log_queue, log_writer) =
             LogQueue::start(&config.log_path(), &config.log).map_err(|e| fail(e.into()))?;
-        if config.install_tracing && !logging::install(&log_queue, config.console) {
+        let crash_log = CrashLog::open(&config.crash_log_path()).map_err(|source| {
+            fail(StartErrorKind::Logger(actix_shutdown_actors::LoggerError::Open { path: config.crash_log_path(), source }))
+        })?;
+        if config.panic_hook {
+            crash_log.install_panic_hook();
+        }
+        if config.install_tracing && !logging::install(&log_queue, &crash_log, config.console) {
             eprintln!("actix-shutdown: a global tracing subscriber is already installed; log.txt receives nothing from it");
         }
         tracing::info!(pid = std::process::id(), state_dir = %dir.display(), "boot: lock acquired");

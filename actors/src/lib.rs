@@ -6,6 +6,7 @@
 //! `actix_shutdown_actors::supervisor::Supervisor`.
 
 mod closing;
+mod crash_log;
 mod errors;
 pub mod files;
 mod hard_deadline;
@@ -21,6 +22,7 @@ pub mod supervisor;
 mod task_monitor;
 
 pub use closing::ClosingFlag;
+pub use crash_log::{CrashLog, CrashWriter};
 pub use errors::{LockError, LockHolder, LoggerError, PersistError, TaskError};
 pub use hard_deadline::HardDeadline;
 pub use lock_manager::{LockInfo, LockManager, PreviousLock, read_lock_info};

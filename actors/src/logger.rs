@@ -32,11 +32,15 @@ pub struct LogOptions {
     pub lossy: bool,
     /// Fsync the file at each flush.
     pub fsync: bool,
+    /// Rotate `log.txt` once it reaches this size; `None`: never.
+    pub rotate_bytes: Option<u64>,
+    /// Rotated files kept (`log.txt.1` … `log.txt.N`).
+    pub retain: usize,
 }
 
 impl Default for LogOptions {
     fn default() -> Self {
-        Self { capacity: 64 * 1024, lossy: false, fsync: true }
+        Self { capacity: 64 * 1024, lossy: false, fsync: true, rotate_bytes: Some(64 * 1024 * 1024), retain: 5 }
     }
 }
 
@@ -85,10 +89,19 @@ impl LogQueue {
         let (tx, rx) = mpsc::sync_channel(options.capacity.max(1));
         let shared = Arc::new(Shared::default());
         let writer_shared = Arc::clone(&shared);
-        let fsync = options.fsync;
+        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let sink = Sink {
+            out: BufWriter::with_capacity(256 * 1024, file),
+            path: path.to_owned(),
+            bytes,
+            rotate_bytes: options.rotate_bytes,
+            retain: options.retain,
+            fsync: options.fsync,
+            error: None,
+        };
         let thread = std::thread::Builder::new()
             .name("actix-shutdown-log-writer".into())
-            .spawn(move || write_loop(rx, BufWriter::with_capacity(256 * 1024, file), &writer_shared, fsync))
+            .spawn(move || write_loop(rx, sink, &writer_shared))
             .map_err(open_err)?;
         let queue = Self { tx, shared, lossy: options.lossy, path: Arc::new(path.to_owned()) };
         Ok((queue, LogWriter { thread }))
@@ -206,61 +219,121 @@ fn open_log_file(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
-fn write_loop(rx: Receiver<Command>, mut out: BufWriter<File>, shared: &Shared, fsync: bool) {
-    let mut error: Option<String> = None;
-    let sync = |out: &mut BufWriter<File>, error: &mut Option<String>| {
-        let result = out.flush().and_then(|()| if fsync { out.get_ref().sync_data() } else { Ok(()) });
-        match (result, error.take()) {
+/// The file end of the queue: writes, syncs and rotates. tracing-appender's
+/// `RollingFileAppender` rotates by time only and cannot be flushed on demand, so size-based
+/// rotation with a retention count is done here.
+struct Sink {
+    out: BufWriter<File>,
+    path: PathBuf,
+    bytes: u64,
+    rotate_bytes: Option<u64>,
+    retain: usize,
+    fsync: bool,
+    error: Option<String>,
+}
+
+impl Sink {
+    fn write(&mut self, record: &[u8]) -> bool {
+        match self.out.write_all(record) {
+            Ok(()) => {
+                self.bytes += record.len() as u64;
+                if self.rotate_bytes.is_some_and(|max| self.bytes >= max) {
+                    self.rotate();
+                }
+                true
+            }
+            Err(e) => {
+                self.error.get_or_insert_with(|| e.to_string());
+                false
+            }
+        }
+    }
+
+    /// Flushes to the OS and fsyncs; reports the first error seen since the last sync.
+    fn sync(&mut self) -> Result<(), String> {
+        let fsync = self.fsync;
+        let result = self.out.flush().and_then(|()| if fsync { self.out.get_ref().sync_data() } else { Ok(()) });
+        match (result, self.error.take()) {
             (_, Some(e)) => Err(e),
             (Err(e), None) => Err(e.to_string()),
             (Ok(()), None) => Ok(()),
         }
-    };
+    }
+
+    fn hand_to_os(&mut self) {
+        if let Err(e) = self.out.flush() {
+            self.error.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    /// `log.txt` becomes `log.txt.1`, `.1` becomes `.2`, …; at most `retain` old files stay.
+    fn rotate(&mut self) {
+        if let Err(e) = self.sync() {
+            self.error = Some(e);
+        }
+        let numbered = |n: usize| PathBuf::from(format!("{}.{n}", self.path.display()));
+        let _ = std::fs::remove_file(numbered(self.retain.max(1)));
+        for n in (1..self.retain).rev() {
+            let _ = std::fs::rename(numbered(n), numbered(n + 1));
+        }
+        let moved = if self.retain == 0 {
+            std::fs::remove_file(&self.path)
+        } else {
+            std::fs::rename(&self.path, numbered(1))
+        };
+        let reopened = moved.and_then(|()| open_log_file(&self.path));
+        match reopened {
+            Ok(file) => {
+                self.out = BufWriter::with_capacity(256 * 1024, file);
+                self.bytes = 0;
+            }
+            Err(e) => {
+                self.error.get_or_insert_with(|| format!("log rotation failed: {e}"));
+            }
+        }
+    }
+}
+
+fn write_loop(rx: Receiver<Command>, mut sink: Sink, shared: &Shared) {
     let ack = |result: Result<(), String>| {
         result.map(|()| FlushAck {
             written: shared.written.load(Ordering::Relaxed),
             dropped: shared.dropped.load(Ordering::Relaxed),
         })
     };
+    let write = |sink: &mut Sink, bytes: &[u8]| {
+        if sink.write(bytes) {
+            shared.written.fetch_add(1, Ordering::Relaxed);
+        }
+    };
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
         while let Some(cmd) = next.take() {
             match cmd {
-                Command::Record(bytes) => {
-                    if let Err(e) = out.write_all(&bytes) {
-                        error.get_or_insert_with(|| e.to_string());
-                    }
-                    shared.written.fetch_add(1, Ordering::Relaxed);
-                }
+                Command::Record(bytes) => write(&mut sink, &bytes),
                 Command::Flush(reply) => {
-                    let _ = reply.send(ack(sync(&mut out, &mut error)));
+                    let _ = reply.send(ack(sink.sync()));
                 }
                 Command::Stop(reply) => {
                     shared.stopped.store(true, Ordering::Release);
                     while let Ok(cmd) = rx.try_recv() {
                         match cmd {
-                            Command::Record(bytes) => {
-                                if out.write_all(&bytes).is_ok() {
-                                    shared.written.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
+                            Command::Record(bytes) => write(&mut sink, &bytes),
                             Command::Flush(r) | Command::Stop(r) => {
                                 let _ = r.send(Ok(FlushAck::default()));
                             }
                         }
                     }
-                    let _ = reply.send(ack(sync(&mut out, &mut error)));
+                    let _ = reply.send(ack(sink.sync()));
                     return;
                 }
             }
             next = rx.try_recv().ok();
         }
         // The queue is empty: hand what we have to the OS so `tail -f` sees it.
-        if let Err(e) = out.flush() {
-            error.get_or_insert_with(|| e.to_string());
-        }
+        sink.hand_to_os();
     }
-    let _ = sync(&mut out, &mut error);
+    let _ = sink.sync();
 }
 
 /// The Logger actor: answers [`FlushLogs`] and [`StopLogging`] for a [`LogQueue`].

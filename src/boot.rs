@@ -38,6 +38,19 @@ pub struct BootReport {
     pub archived: Vec<ArchivedFile>,
     /// Leftover temp files of interrupted writes, removed.
     pub removed_temp_files: Vec<String>,
+    /// Queues put back by [`ShutdownHandle::load_queue`](crate::ShutdownHandle::load_queue).
+    pub restored_queues: Vec<RestoredQueue>,
+}
+
+/// A queue put back after boot, with what was dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoredQueue {
+    /// The state's name.
+    pub name: String,
+    /// Jobs re-queued.
+    pub restored: usize,
+    /// Jobs dropped, by reason.
+    pub dropped: crate::DroppedJobs,
 }
 
 impl BootReport {
@@ -88,6 +101,9 @@ impl fmt::Display for BootReport {
                 "boot: removed {} leftover temp file(s) of an interrupted write",
                 self.removed_temp_files.len()
             )?;
+        }
+        for queue in &self.restored_queues {
+            writeln!(f, "boot: restored {} job(s) of {} ({})", queue.restored, queue.name, queue.dropped)?;
         }
         write!(f, "boot: pid {}, lock held", self.pid)
     }

@@ -21,7 +21,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
+use crate::boot::{BootReport, RestoredQueue};
 use crate::config::Config;
+use crate::rehydrate::{QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
 
 pub(crate) struct Actors {
     pub(crate) supervisor: Addr<Supervisor>,
@@ -32,6 +34,7 @@ pub(crate) struct Actors {
 }
 
 struct Inner {
+    boot: std::sync::Mutex<Option<BootReport>>,
     actors: Actors,
     closing: ClosingFlag,
     store: StateStore,
@@ -63,7 +66,9 @@ impl ShutdownHandle {
         log_queue: LogQueue,
     ) -> Self {
         let store = StateStore::new(config.state_dir_path());
-        Self { inner: Arc::new(Inner { actors, closing, store, config, log_queue }) }
+        Self {
+            inner: Arc::new(Inner { boot: std::sync::Mutex::new(None), actors, closing, store, config, log_queue }),
+        }
     }
 
     /// True once the shutdown has begun: producers stop taking new work. One atomic load.
@@ -222,6 +227,43 @@ impl ShutdownHandle {
     /// An invalid name, or a read or archive failure (the file is then untouched).
     pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Loaded<T>, PersistError> {
         self.inner.store.load(name)
+    }
+
+    /// Loads a saved queue and keeps only the jobs `policy` accepts (timestamps not in the
+    /// future nor too old, ids unique); the counts of dropped jobs go into the
+    /// [`boot_report`](Self::boot_report). A corrupt file is archived, as with
+    /// [`load`](Self::load), and the queue starts empty.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    pub fn load_queue<T>(&self, name: &str, policy: &RequeuePolicy) -> Result<Rehydrated<T>, PersistError>
+    where
+        T: DeserializeOwned + QueuedJob,
+    {
+        let saved = self.load::<Vec<T>>(name)?.into_value().unwrap_or_default();
+        let restored = rehydrate_queue(saved, policy, std::time::SystemTime::now());
+        if restored.dropped.total() > 0 {
+            tracing::warn!(state = name, "rehydration {}", restored.dropped);
+        }
+        tracing::info!(state = name, jobs = restored.jobs.len(), "queue restored");
+        if let Some(boot) = self.inner.boot.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            boot.restored_queues.retain(|q| q.name != name);
+            boot.restored_queues.push(RestoredQueue {
+                name: name.to_owned(),
+                restored: restored.jobs.len(),
+                dropped: restored.dropped,
+            });
+        }
+        Ok(restored)
+    }
+
+    /// The boot report, including the queues restored since.
+    pub fn boot_report(&self) -> Option<BootReport> {
+        self.inner.boot.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_boot_report(&self, boot: BootReport) {
+        *self.inner.boot.lock().unwrap_or_else(|p| p.into_inner()) = Some(boot);
     }
 
     /// Registers a hook, run for every shutdown request in registration order. Calling

@@ -6,6 +6,7 @@ mod config;
 mod error;
 mod handle;
 mod logging;
+mod rehydrate;
 mod shutdown;
 mod signals;
 
@@ -19,9 +20,10 @@ pub use actix_shutdown_actors::{
     ParticipantOutcome, RequestSource, ResourceRecord, ShutdownReport, ShutdownRequest,
     ShutdownResponse, StepOutcome, StepRecord, StepTimeouts, TaskOutcome, TaskRecord, VetoRecord,
 };
-pub use boot::{BootReport, PreviousRun};
+pub use boot::{BootReport, PreviousRun, RestoredQueue};
 pub use config::{Config, ConfigError};
 pub use error::{StartError, StartErrorKind};
 pub use handle::{ShutdownHandle, TaskSpawner};
+pub use rehydrate::{DroppedJobs, QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
 pub use shutdown::{Shutdown, ShutdownBuilder, read_last_shutdown};
 pub use tokio_util::sync::CancellationToken;

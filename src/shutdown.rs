@@ -138,9 +138,6 @@ impl ShutdownBuilder {
         let signals_on = config.signals;
         let actors = Actors { supervisor, tasks, persister, closer, logger };
         let handle = ShutdownHandle::new(actors, closing, config, log_queue);
-        if signals_on {
-            signals::listen(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
-        }
         let boot = BootReport {
             state_dir: dir,
             pid: std::process::id(),
@@ -148,7 +145,13 @@ impl ShutdownBuilder {
             states,
             archived,
             removed_temp_files,
+            restored_queues: Vec::new(),
         };
+        handle.set_boot_report(boot.clone());
+        if signals_on {
+            signals::listen(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
+        }
+
         tracing::info!("{boot}");
         Ok((handle, boot))
     }

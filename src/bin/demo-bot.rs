@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use actix_shutdown::{
-    CancellationToken, Config, Loaded, ShutdownHandle, ShutdownReport, StepEvent, StepOutcome,
+    CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, StepEvent, StepOutcome,
     TakeSnapshot,
 };
 use clap::{Parser, Subcommand};
@@ -112,6 +112,18 @@ struct Job {
     id: u64,
     created_at_ms: u64,
     command: String,
+}
+
+impl QueuedJob for Job {
+    type Id = u64;
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn created_at(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.created_at_ms)
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -262,16 +274,16 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     println!("{boot}");
 
-    let jobs = match shutdown.load::<Vec<Job>>("queue_cache") {
-        Ok(Loaded::Restored { value, .. }) => {
-            println!("restored {} queued jobs", value.len());
-            value
+    let jobs = match shutdown.load_queue::<Job>("queue_cache", &RequeuePolicy::default()) {
+        Ok(restored) => {
+            if restored.dropped.total() > 0 {
+                println!("queue cache: {}", restored.dropped);
+            }
+            if !restored.jobs.is_empty() {
+                println!("restored {} queued jobs", restored.jobs.len());
+            }
+            restored.jobs
         }
-        Ok(Loaded::Archived(a)) => {
-            println!("queue cache was unusable ({}); archived as {}; starting empty", a.why, a.archived_as.display());
-            Vec::new()
-        }
-        Ok(_) => Vec::new(),
         Err(e) => {
             eprintln!("demo-bot: {e}");
             Vec::new()

@@ -25,14 +25,14 @@ pub struct Shutdown;
 impl Shutdown {
     /// A builder for this configuration.
     pub fn builder(config: Config) -> ShutdownBuilder {
-        ShutdownBuilder { config, progress: None }
+        ShutdownBuilder { config, progress: Vec::new() }
     }
 }
 
 /// Collects what is needed before start.
 pub struct ShutdownBuilder {
     config: Config,
-    progress: Option<actix_shutdown_actors::ProgressFn>,
+    progress: Vec<actix_shutdown_actors::ProgressFn>,
 }
 
 impl std::fmt::Debug for ShutdownBuilder {
@@ -42,9 +42,10 @@ impl std::fmt::Debug for ShutdownBuilder {
 }
 
 impl ShutdownBuilder {
-    /// Called for every pipeline step as it starts and ends (e.g. to print progress).
+    /// Called for every pipeline step as it starts and ends (e.g. to print progress); may be
+    /// called several times, each listener gets every event in order.
     pub fn on_progress<F: Fn(&StepEvent) + Send + Sync + 'static>(mut self, f: F) -> Self {
-        self.progress = Some(Arc::new(f));
+        self.progress.push(Arc::new(f));
         self
     }
 
@@ -131,7 +132,7 @@ impl ShutdownBuilder {
                 log_queue: Some(log_queue.clone()),
                 exit_code: codes.failed,
             }),
-            progress: self.progress,
+            progress: combine(self.progress),
             ..SupervisorConfig::default()
         };
         let supervisor = Supervisor::new(supervisor_config, participants, closing.clone()).start();
@@ -182,4 +183,12 @@ pub fn read_last_shutdown(config: &Config) -> Result<ShutdownReport, String> {
     let path = config.summary_path();
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a valid summary: {e}", path.display()))
+}
+
+fn combine(listeners: Vec<actix_shutdown_actors::ProgressFn>) -> Option<actix_shutdown_actors::ProgressFn> {
+    match listeners.len() {
+        0 => None,
+        1 => listeners.into_iter().next(),
+        _ => Some(Arc::new(move |event: &StepEvent| listeners.iter().for_each(|l| l(event)))),
+    }
 }

@@ -255,6 +255,11 @@ impl Config {
         self.state_dir.join(&self.log_dir).join(&self.crash_file)
     }
 
+    /// The hook budget in force.
+    pub fn hook_budget_value(&self) -> Duration {
+        self.hook_budget
+    }
+
     /// The configured exit codes.
     pub fn exit_code_table(&self) -> ExitCodes {
         self.exit_codes

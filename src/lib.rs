@@ -2,13 +2,19 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod boot;
+#[cfg(feature = "botica")]
+pub mod botica;
 mod config;
 mod error;
 mod handle;
+#[cfg(feature = "http")]
+pub mod http;
 mod logging;
 mod rehydrate;
 mod shutdown;
 mod signals;
+#[cfg(feature = "systemd")]
+pub mod systemd;
 
 pub use actix_shutdown_actors as actors;
 pub use actix_shutdown_actors::messages::{
@@ -16,7 +22,7 @@ pub use actix_shutdown_actors::messages::{
     TaskState,
 };
 pub use actix_shutdown_actors::{
-    ArchivedFile, ClosingFlag, ExitCodes, FileRecord, FoundState, Loaded, LockInfo, LogOptions,
+    ArchivedFile, ClosingFlag, ExitCodes, LockError, LoggerError, PersistError, TaskError, FileRecord, FoundState, Loaded, LockInfo, LogOptions,
     ParticipantOutcome, RequestSource, ResourceRecord, ShutdownReport, ShutdownRequest,
     ShutdownResponse, StepOutcome, StepRecord, StepTimeouts, TaskOutcome, TaskRecord, VetoRecord,
 };

@@ -80,6 +80,11 @@ struct RunArgs {
     /// Ask for a graceful shutdown after this many seconds.
     #[arg(long, value_parser = positive_secs)]
     shutdown_after: Option<Duration>,
+    /// Answer the Botica director over RabbitMQ: identity from BOTICA_BOT_ID and
+    /// BOTICA_BOT_TYPE, broker from AMQP_URL.
+    #[cfg(feature = "botica")]
+    #[arg(long)]
+    botica: bool,
 }
 
 fn positive_secs(s: &str) -> Result<Duration, String> {
@@ -256,6 +261,14 @@ fn close_db(db: &Db) -> Result<(), String> {
 // ------------------------------------------------------------------ the bot
 
 async fn run(args: RunArgs) -> ExitCode {
+    #[cfg(feature = "botica")]
+    let botica = match args.botica.then(actix_shutdown::botica::BoticaConfig::from_env).transpose() {
+        Ok(botica) => botica,
+        Err(e) => {
+            eprintln!("demo-bot: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = Config::default()
         .state_dir(&args.state_dir)
         .grace(args.grace)
@@ -325,6 +338,12 @@ async fn run(args: RunArgs) -> ExitCode {
     register_resources(&shutdown, &args, &db);
     register_hooks(&shutdown, &args, &busy);
     schedule_admin_requests(&shutdown, &args);
+    #[cfg(feature = "botica")]
+    if let Some(botica) = botica
+        && let Err(e) = actix_shutdown::botica::attach(&shutdown, botica)
+    {
+        eprintln!("demo-bot: {e}");
+    }
 
     println!(
         "demo-bot ready: pid {}, state in {}; press Ctrl+C to stop",

@@ -291,6 +291,23 @@ impl ShutdownHandle {
         id
     }
 
+    /// Registers an actor as a hook: it receives
+    /// [`ShutdownRequested`](actix_shutdown_actors::messages::ShutdownRequested) for every
+    /// request, bounded by the hook budget.
+    pub fn on_shutdown_request_actor(
+        &self,
+        name: impl Into<String>,
+        recipient: Recipient<actix_shutdown_actors::messages::ShutdownRequested>,
+    ) -> HookId {
+        let id = HookId::next();
+        self.inner.actors.supervisor.do_send(RegisterHook {
+            id,
+            name: name.into(),
+            hook: actix_shutdown_actors::recipient_hook(recipient),
+        });
+        id
+    }
+
     /// Removes a hook.
     pub fn remove_hook(&self, id: HookId) {
         self.inner.actors.supervisor.do_send(UnregisterHook(id));

@@ -29,7 +29,9 @@ pub use lock_manager::{LockInfo, LockManager, PreviousLock, read_lock_info};
 pub use logger::{LogOptions, LogQueue, LogWriter, Logger, RecordWriter};
 pub use persister::{Persister, write_json_atomic};
 pub use report::*;
-pub use request::{HookFn, RequestSource, ShutdownRequest, ShutdownResponse, async_hook, sync_hook};
+pub use request::{
+    HookFn, RequestSource, ShutdownRequest, ShutdownResponse, async_hook, recipient_hook, sync_hook,
+};
 pub use resource_closer::ResourceCloser;
 pub use state_store::{
     ArchivedFile, Envelope, FoundState, Loaded, RESERVED_NAMES, SCHEMA_VERSION, StateStore,

@@ -72,9 +72,11 @@ impl LockManager {
     pub fn acquire(path: impl Into<PathBuf>, version: &str) -> Result<(Self, PreviousLock), LockError> {
         let path = path.into();
         let io_err = |source| LockError::Io { path: path.clone(), source };
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(LockError::Symlink { path });
-        }
+        let existed = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => return Err(LockError::Symlink { path }),
+            Ok(_) => true,
+            Err(_) => false,
+        };
         let mut file = open_lock_file(&path).map_err(|e| {
             if is_symlink_refusal(&e) {
                 LockError::Symlink { path: path.clone() }
@@ -92,10 +94,12 @@ impl LockManager {
         }
         let mut body = String::new();
         file.read_to_string(&mut body).map_err(io_err)?;
-        let previous = if body.trim().is_empty() {
-            PreviousLock::None
-        } else {
+        // A clean shutdown removes the file: one that exists, even empty (a process that died
+        // between creating and writing it), was left by a run that did not finish.
+        let previous = if existed {
             PreviousLock::Stale(serde_json::from_str(&body).ok())
+        } else {
+            PreviousLock::None
         };
         let info = LockInfo::current(version);
         let json = serde_json::to_vec_pretty(&info).expect("LockInfo serializes");

@@ -79,6 +79,17 @@ impl fmt::Debug for RegisterHook {
     }
 }
 
+/// Sent to an actor registered as a hook (see [`crate::recipient_hook`]): answer after
+/// deciding, calling `response.cancel()` to cancel a graceful request.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct ShutdownRequested {
+    /// The request.
+    pub request: ShutdownRequest,
+    /// Where to cancel.
+    pub response: crate::ShutdownResponse,
+}
+
 /// Identifies a registered hook, for [`UnregisterHook`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HookId(pub u64);
@@ -174,7 +185,7 @@ pub struct TaskOptions {
     /// Grace between the token firing and the abort; `None`: the TaskMonitor's default.
     pub grace: Option<Duration>,
     /// Restart after a panic or error, with backoff 1 s doubling to 60 s (reset after a run
-    /// that lasted longer than the backoff).
+    /// that lasted longer than 60 s).
     pub restart_on_failure: bool,
 }
 

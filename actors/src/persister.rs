@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use actix::prelude::*;
+use futures::FutureExt;
 use futures::future::join_all;
+use std::panic::AssertUnwindSafe;
 use serde::Serialize;
 
 use crate::closing::ClosingFlag;
@@ -112,12 +114,21 @@ impl Persister {
                 if skip {
                     return Err(record(name, &path, ParticipantOutcome::Skipped, 0, None));
                 }
-                match tokio::time::timeout(timeout, source()).await {
-                    Ok(Ok(data)) => match envelope_bytes(&name, data) {
+                // A source may panic before or while producing its snapshot: contain both.
+                let snapshot = AssertUnwindSafe(async { source().await }).catch_unwind();
+                match tokio::time::timeout(timeout, snapshot).await {
+                    Ok(Ok(Ok(data))) => match envelope_bytes(&name, data) {
                         Ok(bytes) => Ok((name, path, bytes)),
                         Err(e) => Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e))),
                     },
-                    Ok(Err(e)) => Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e))),
+                    Ok(Ok(Err(e))) => Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e))),
+                    Ok(Err(panic)) => Err(record(
+                        name,
+                        &path,
+                        ParticipantOutcome::Panicked,
+                        0,
+                        Some(crate::panic_message(&*panic)),
+                    )),
                     Err(_) => Err(record(
                         name,
                         &path,

@@ -157,3 +157,18 @@ where
         Some(Box::pin(async move { fut.await.map_err(|e| e.to_string()) }))
     })
 }
+
+/// Wraps an actor's recipient as a [`HookFn`]: the actor receives
+/// [`ShutdownRequested`](crate::messages::ShutdownRequested) and may cancel through its
+/// response; an unreachable actor is recorded as a failed hook (it does not cancel).
+pub fn recipient_hook(recipient: actix::Recipient<crate::messages::ShutdownRequested>) -> HookFn {
+    Box::new(move |req, resp| {
+        let sent = recipient.send(crate::messages::ShutdownRequested {
+            request: req.clone(),
+            response: resp.clone(),
+        });
+        Some(Box::pin(async move {
+            sent.await.map_err(|e| format!("the hook actor is unreachable: {e}"))?
+        }))
+    })
+}

@@ -77,7 +77,9 @@ async fn close_one(resource: Resource, limit: Duration, deadline: Instant) -> Re
     let (outcome, error) = if until <= started {
         (ParticipantOutcome::TimedOut, Some("no time left before the shutdown deadline".to_owned()))
     } else {
-        let closing = AssertUnwindSafe((resource.closer)()).catch_unwind();
+        // The closer may panic before it returns a future: call it inside the guard.
+        let closer = resource.closer;
+        let closing = AssertUnwindSafe(async move { closer().await }).catch_unwind();
         match tokio::time::timeout_at(until, closing).await {
             Ok(Ok(Ok(()))) => (ParticipantOutcome::Completed, None),
             Ok(Ok(Err(e))) => (ParticipantOutcome::Failed, Some(e)),

@@ -184,7 +184,8 @@ async fn supervise(
     let mut backoff = BACKOFF_START;
     loop {
         let started = Instant::now();
-        let run = AssertUnwindSafe(factory(token.clone())).catch_unwind().await;
+        // The factory itself may panic before it returns a future: call it inside the guard.
+        let run = AssertUnwindSafe(async { factory(token.clone()).await }).catch_unwind().await;
         let (outcome, error) = match run {
             Ok(Ok(())) if token.is_cancelled() => (TaskOutcome::Cancelled, None),
             Ok(Ok(())) => (TaskOutcome::Finished, None),

@@ -193,7 +193,8 @@ impl Config {
         install_tracing: bool
     );
     setter!(
-        /// Also print warnings and errors on stderr (default off).
+        /// Also print a concise console log on stderr, filtered by `CONSOLE_LOG` (same syntax
+        /// as `RUST_LOG`, default `warn`) (default off).
         console: bool
     );
     setter!(

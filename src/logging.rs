@@ -1,7 +1,7 @@
 //! Installs the global `tracing` subscriber: full detail into the Logger's queue
 //! (`logs/log.txt`), ERROR records also into the crash log (`logs/crash.log`, written
-//! synchronously), optionally warnings and errors on stderr. `RUST_LOG` filters the file
-//! (default `info`).
+//! synchronously), optionally a concise console on stderr. `RUST_LOG` filters the file
+//! (default `info`); `CONSOLE_LOG` filters the console with the same syntax (default `warn`).
 
 use actix_shutdown_actors::{CrashLog, LogQueue};
 use tracing_subscriber::filter::LevelFilter;
@@ -25,7 +25,7 @@ pub(crate) fn install(queue: &LogQueue, crash: &CrashLog, console: bool) -> bool
             .without_time()
             .with_target(false)
             .with_writer(std::io::stderr)
-            .with_filter(LevelFilter::WARN)
+            .with_filter(EnvFilter::try_from_env("CONSOLE_LOG").unwrap_or_else(|_| EnvFilter::new("warn")))
     });
     tracing_subscriber::registry().with(file).with(crash).with(console).try_init().is_ok()
 }

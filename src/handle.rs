@@ -174,6 +174,17 @@ impl ShutdownHandle {
         })
     }
 
+    /// As [`persist`](Self::persist), for state that is written even in a forced shutdown.
+    ///
+    /// # Errors
+    /// An invalid state name.
+    pub fn persist_critical(&self, name: impl Into<String>, source: Recipient<TakeSnapshot>) -> Result<(), PersistError> {
+        self.register_state(name.into(), true, move || {
+            let source = source.clone();
+            async move { source.send(TakeSnapshot).await.map_err(|e| format!("the state actor is unreachable: {e}"))? }
+        })
+    }
+
     /// Persists what a closure returns.
     ///
     /// # Errors
@@ -342,9 +353,14 @@ impl ShutdownHandle {
     /// Ends the process at once (third signal): flushes the log queue briefly and exits with
     /// the `failed` code. The lock file stays, so the next boot reports the crash.
     pub(crate) fn emergency_exit(&self, why: &str) -> ! {
+        let code = self.inner.config.exit_code_table().failed;
+        let marker = self.inner.config.exit_marker_path();
+        if let Err(e) = actix_shutdown_actors::files::write_atomic(&marker, format!("{code}\n").as_bytes()) {
+            eprintln!("actix-shutdown: cannot write the exit marker {}: {e}", marker.display());
+        }
         let _ = self.inner.log_queue.flush_blocking(Duration::from_millis(200));
         eprintln!("actix-shutdown: {why}: exiting at once");
-        std::process::exit(self.inner.config.exit_code_table().failed)
+        std::process::exit(code)
     }
 }
 

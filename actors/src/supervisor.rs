@@ -309,7 +309,10 @@ impl Supervisor {
             return self.join(&request);
         }
         if request.forced || round.vetoed_by.is_empty() {
-            self.begin(request, false, ctx);
+            // A forced request after vetoed graceful ones (a second signal, a director's
+            // force after a "not ready") is an escalation.
+            let escalated = request.forced && (self.deferred.is_some() || !self.vetoes.is_empty());
+            self.begin(request, escalated, ctx);
             return RequestAnswer { request_id: id, ready: true, vetoed_by: Vec::new(), joined: false };
         }
         let at = files::rfc3339(round.at);

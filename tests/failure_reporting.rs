@@ -1,0 +1,95 @@
+//! A participant that fails during the shutdown: the failure is data in the summary, the rest
+//! of the runbook still runs, and the exit code says what happened.
+#![cfg(unix)]
+
+#[path = "support/child.rs"]
+mod child;
+
+use std::os::unix::fs::PermissionsExt;
+
+use child::{Bot, EXIT_TIMEOUT, READY_TIMEOUT, StateDir, assert_state_saved, entry, named};
+
+#[test]
+fn failed_resource_close_is_reported_and_exits_1_with_the_lock_released() {
+    let state = StateDir::new();
+    let mut bot = Bot::start(&state, &["--fail-close"]);
+    bot.wait_ready(READY_TIMEOUT);
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+
+    assert_eq!(exit.code(), 1, "{exit}");
+    assert_state_saved(&state, &exit);
+    assert_eq!(state.text("exit_code").trim(), "1", "{exit}");
+
+    let summary = state.summary();
+    assert_eq!(summary["exit_code"], 1, "{summary:#}");
+    let broker = entry(&summary, "resources", "broker");
+    assert_eq!(broker["outcome"], "failed", "{summary:#}");
+    let error = broker["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("connection reset by peer"),
+        "broker error {error:?}\n{summary:#}"
+    );
+    assert_eq!(
+        entry(&summary, "resources", "db")["outcome"],
+        "completed",
+        "{summary:#}"
+    );
+
+    let close = entry(&summary, "steps", "close_resources");
+    assert_eq!(close["outcome"], "failed", "{summary:#}");
+    assert!(
+        close["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("broker")),
+        "the close_resources error names the broker\n{summary:#}"
+    );
+    // The steps after the failure still ran.
+    for step in ["persist_state", "write_summary"] {
+        assert_eq!(
+            entry(&summary, "steps", step)["outcome"],
+            "completed",
+            "{summary:#}"
+        );
+    }
+    for file in summary["files"].as_array().expect("files") {
+        assert_eq!(file["outcome"], "completed", "{file:#}");
+    }
+}
+
+#[test]
+fn panicking_hook_is_contained_and_reported() {
+    let state = StateDir::new();
+    let mut bot = Bot::start(&state, &["--panic-hook"]);
+    bot.wait_ready(READY_TIMEOUT);
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+
+    assert_eq!(exit.code(), 0, "{exit}");
+    assert_state_saved(&state, &exit);
+    let summary = state.summary();
+    let hook = named(&summary, "hook_errors", "hook", "panicky");
+    assert_eq!(hook["outcome"], "panicked", "{summary:#}");
+    assert!(
+        hook["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("panicked")),
+        "the panic message is kept\n{summary:#}"
+    );
+    // A panicking hook never cancels.
+    assert_eq!(summary["vetoes"], serde_json::json!([]), "{summary:#}");
+    for step in summary["steps"].as_array().expect("steps") {
+        assert_eq!(step["outcome"], "completed", "{step:#}\n{summary:#}");
+    }
+    // The panic itself goes to the crash log, owner-only.
+    let crash = state.text("logs/crash.log");
+    assert!(
+        crash.contains("the panicky hook panicked"),
+        "logs/crash.log:\n{crash}"
+    );
+    let mode = std::fs::metadata(state.file("logs/crash.log"))
+        .expect("crash.log")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "logs/crash.log mode");
+}

@@ -1,0 +1,136 @@
+//! A signal on a running demo bot: the whole shutdown runbook, seen from outside the process
+//! (exit code, state directory, summary, log).
+#![cfg(unix)]
+
+#[path = "support/child.rs"]
+mod child;
+
+use std::time::{Duration, Instant};
+
+use child::{
+    Bot, EXIT_TIMEOUT, READY_TIMEOUT, STATE_FILES, SUMMARY_STEPS, StateDir, assert_state_saved,
+    entry,
+};
+
+/// Boots the bot, sends `sig`, and checks everything a clean signal shutdown leaves behind.
+fn shuts_down_cleanly_on(sig: libc::c_int, name: &str) {
+    let state = StateDir::new();
+    let mut bot = Bot::start(&state, &[]);
+    bot.wait_ready(READY_TIMEOUT);
+    bot.signal(sig);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+
+    assert_eq!(exit.code(), 0, "{exit}");
+    assert_state_saved(&state, &exit);
+    assert_eq!(state.text("exit_code").trim(), "0", "{exit}");
+
+    let summary = state.summary();
+    assert_eq!(summary["version"], 1, "{summary:#}");
+    assert_eq!(summary["reason"], format!("signal:{name}"), "{summary:#}");
+    assert_eq!(summary["source"], "signal", "{summary:#}");
+    assert_eq!(summary["forced"], false, "{summary:#}");
+    assert_eq!(summary["escalated"], false, "{summary:#}");
+    assert_eq!(summary["restart"], false, "{summary:#}");
+    assert_eq!(summary["exit_code"], 0, "{summary:#}");
+    let steps: Vec<&str> = summary["steps"]
+        .as_array()
+        .expect("steps is an array")
+        .iter()
+        .map(|s| s["name"].as_str().expect("step name"))
+        .collect();
+    assert_eq!(steps, SUMMARY_STEPS, "{summary:#}");
+    for step in summary["steps"].as_array().expect("steps") {
+        assert_eq!(step["outcome"], "completed", "{step:#}\n{summary:#}");
+    }
+    for task in ["producer", "worker-1", "worker-2", "reminders"] {
+        assert_eq!(
+            entry(&summary, "tasks", task)["outcome"],
+            "cancelled",
+            "{summary:#}"
+        );
+    }
+    assert_eq!(
+        entry(&summary, "resources", "db")["outcome"],
+        "completed",
+        "{summary:#}"
+    );
+
+    let log = state.text("logs/log.txt");
+    assert!(
+        log.lines().any(|l| l.contains("release_lock")),
+        "logs/log.txt has no release_lock line:\n{log}"
+    );
+    assert!(exit.stdout.contains("shutdown summary"), "{exit}");
+}
+
+#[test]
+fn sigterm_saves_every_state_releases_the_lock_and_exits_0() {
+    shuts_down_cleanly_on(libc::SIGTERM, "SIGTERM");
+}
+
+#[test]
+fn sigint_shuts_down_like_sigterm() {
+    shuts_down_cleanly_on(libc::SIGINT, "SIGINT");
+}
+
+#[test]
+fn state_directory_and_its_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let state = StateDir::new();
+    let mut bot = Bot::start(&state, &[]);
+    bot.wait_ready(READY_TIMEOUT);
+    let lock_mode =
+        std::fs::metadata(state.file("bot.lock")).expect("bot.lock exists while running");
+    assert_eq!(lock_mode.permissions().mode() & 0o777, 0o600, "bot.lock");
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+    assert_eq!(exit.code(), 0, "{exit}");
+
+    let mode = |name: &str| {
+        let path = state.file(name);
+        let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        meta.permissions().mode() & 0o777
+    };
+    assert_eq!(mode(""), 0o700, "the state directory");
+    assert_eq!(mode("logs"), 0o700, "logs/");
+    for file in
+        STATE_FILES
+            .into_iter()
+            .chain(["last_shutdown.json", "exit_code", "logs/log.txt", "bot.db"])
+    {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+}
+
+#[test]
+fn hung_task_is_aborted_at_its_deadline() {
+    let state = StateDir::new();
+    let mut bot = Bot::start(&state, &["--hang-task", "--grace", "3"]);
+    bot.wait_ready(READY_TIMEOUT);
+    let signalled = Instant::now();
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+    let took = signalled.elapsed();
+
+    // Grace 3 s: the shutdown must end by then; 3 s of margin for a loaded machine.
+    assert!(
+        took < Duration::from_secs(6),
+        "exit took {took:?} after SIGTERM\n{exit}"
+    );
+    assert_eq!(exit.code(), 0, "{exit}");
+    let summary = state.summary();
+    assert_eq!(
+        entry(&summary, "tasks", "stuck-sync")["outcome"],
+        "aborted",
+        "{summary:#}"
+    );
+    for task in ["producer", "worker-1", "worker-2", "reminders"] {
+        assert_eq!(
+            entry(&summary, "tasks", task)["outcome"],
+            "cancelled",
+            "{summary:#}"
+        );
+    }
+    assert_state_saved(&state, &exit);
+}

@@ -22,7 +22,11 @@ async fn main() -> std::process::ExitCode {
     };
     println!("{boot}");
 
-    let saved: u64 = shutdown.load("counter").ok().and_then(|l| l.into_value()).unwrap_or(0);
+    let saved: u64 = shutdown
+        .load("counter")
+        .ok()
+        .and_then(|l| l.into_value())
+        .unwrap_or(0);
     let counter = Arc::new(AtomicU64::new(saved));
     let snapshot = Arc::clone(&counter);
     shutdown
@@ -33,7 +37,11 @@ async fn main() -> std::process::ExitCode {
         .spawn("counter", move |cancel: CancellationToken| {
             let counter = Arc::clone(&counter);
             async move {
-                while cancel.run_until_cancelled(tokio::time::sleep(Duration::from_secs(1))).await.is_some() {
+                while cancel
+                    .run_until_cancelled(tokio::time::sleep(Duration::from_secs(1)))
+                    .await
+                    .is_some()
+                {
                     println!("count: {}", counter.fetch_add(1, Ordering::Relaxed) + 1);
                 }
             }

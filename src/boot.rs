@@ -80,11 +80,18 @@ impl fmt::Display for BootReport {
                     "boot: stale lock from pid {} (started {}): the previous run crashed; recovering",
                     info.pid, info.started_at
                 )?,
-                None => writeln!(f, "boot: unreadable stale lock: the previous run crashed; recovering")?,
+                None => writeln!(
+                    f,
+                    "boot: unreadable stale lock: the previous run crashed; recovering"
+                )?,
             },
         }
         for state in &self.states {
-            writeln!(f, "boot: found state {} ({} entries, saved {})", state.name, state.entries, state.saved_at)?;
+            writeln!(
+                f,
+                "boot: found state {} ({} entries, saved {})",
+                state.name, state.entries, state.saved_at
+            )?;
         }
         for archived in &self.archived {
             writeln!(
@@ -103,7 +110,11 @@ impl fmt::Display for BootReport {
             )?;
         }
         for queue in &self.restored_queues {
-            writeln!(f, "boot: restored {} job(s) of {} ({})", queue.restored, queue.name, queue.dropped)?;
+            writeln!(
+                f,
+                "boot: restored {} job(s) of {} ({})",
+                queue.restored, queue.name, queue.dropped
+            )?;
         }
         write!(f, "boot: pid {}, lock held", self.pid)
     }

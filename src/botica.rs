@@ -57,7 +57,9 @@ pub struct BoticaConfig {
 #[non_exhaustive]
 pub enum BoticaError {
     /// A required environment variable is not set.
-    #[error("{0} is not set: the Botica director sets it in the bot's container; set it to run as a Botica bot")]
+    #[error(
+        "{0} is not set: the Botica director sets it in the bot's container; set it to run as a Botica bot"
+    )]
     MissingEnv(&'static str),
     /// A bot id that cannot be part of a queue name.
     #[error("invalid Botica bot id {0:?}: use letters, digits, '-', '_' and '.'")]
@@ -71,7 +73,11 @@ impl BoticaConfig {
     /// [`BoticaError::InvalidBotId`].
     pub fn new(bot_id: impl Into<String>) -> Result<Self, BoticaError> {
         let bot_id = bot_id.into();
-        if bot_id.is_empty() || !bot_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        if bot_id.is_empty()
+            || !bot_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
             return Err(BoticaError::InvalidBotId(bot_id));
         }
         Ok(Self {
@@ -89,7 +95,8 @@ impl BoticaConfig {
     /// # Errors
     /// [`BoticaError::MissingEnv`] or [`BoticaError::InvalidBotId`].
     pub fn from_env() -> Result<Self, BoticaError> {
-        let id = std::env::var("BOTICA_BOT_ID").map_err(|_| BoticaError::MissingEnv("BOTICA_BOT_ID"))?;
+        let id =
+            std::env::var("BOTICA_BOT_ID").map_err(|_| BoticaError::MissingEnv("BOTICA_BOT_ID"))?;
         let mut config = Self::new(id)?;
         config.bot_type = std::env::var("BOTICA_BOT_TYPE").unwrap_or_default();
         if let Ok(url) = std::env::var("AMQP_URL") {
@@ -125,19 +132,32 @@ pub fn attach(handle: &ShutdownHandle, config: BoticaConfig) -> Result<(), TaskE
     handle.on_close_within("botica", Some(Duration::from_secs(2)), move || async move {
         let connection = closer.lock().unwrap_or_else(|p| p.into_inner()).take();
         match connection {
-            Some(connection) if connection.status().connected() => {
-                connection.close(200, "bot shutting down".into()).await.map_err(|e| e.to_string())
-            }
+            Some(connection) if connection.status().connected() => connection
+                .close(200, "bot shutting down".into())
+                .await
+                .map_err(|e| e.to_string()),
             _ => Ok(()),
         }
     });
     let handle_for_task = handle.clone();
-    handle.tasks().spawn("botica", move |cancel: CancellationToken| {
-        run(handle_for_task.clone(), config.clone(), Arc::clone(&shared), cancel)
-    })
+    handle
+        .tasks()
+        .spawn("botica", move |cancel: CancellationToken| {
+            run(
+                handle_for_task.clone(),
+                config.clone(),
+                Arc::clone(&shared),
+                cancel,
+            )
+        })
 }
 
-async fn run(handle: ShutdownHandle, config: BoticaConfig, shared: SharedConnection, cancel: CancellationToken) {
+async fn run(
+    handle: ShutdownHandle,
+    config: BoticaConfig,
+    shared: SharedConnection,
+    cancel: CancellationToken,
+) {
     let mut backoff = config.reconnect_min;
     loop {
         let session = tokio::select! {
@@ -149,14 +169,20 @@ async fn run(handle: ShutdownHandle, config: BoticaConfig, shared: SharedConnect
                 backoff = config.reconnect_min;
                 *shared.lock().unwrap_or_else(|p| p.into_inner()) = Some(connection);
                 tracing::info!(bot_id = %config.bot_id, queue = %config.queue(), "botica: connected, consuming");
-                println!("botica: connected as {}, consuming {}", config.bot_id, config.queue());
+                println!(
+                    "botica: connected as {}, consuming {}",
+                    config.bot_id,
+                    config.queue()
+                );
                 let ended = tokio::select! {
                     () = cancel.cancelled() => return,
                     ended = consume(&handle, &config, &channel, consumer) => ended,
                 };
                 tracing::warn!("botica: connection lost ({ended}); reconnecting");
             }
-            Err(e) => tracing::warn!(url = %redact(&config.amqp_url), "botica: cannot connect: {e}; retrying in {backoff:?}"),
+            Err(e) => {
+                tracing::warn!(url = %redact(&config.amqp_url), "botica: cannot connect: {e}; retrying in {backoff:?}")
+            }
         }
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -167,26 +193,48 @@ async fn run(handle: ShutdownHandle, config: BoticaConfig, shared: SharedConnect
 }
 
 async fn connect(config: &BoticaConfig) -> lapin::Result<(Connection, Channel, lapin::Consumer)> {
-    let properties = ConnectionProperties::default().with_connection_name(format!("botica-bot-{}", config.bot_id).into());
+    let properties = ConnectionProperties::default()
+        .with_connection_name(format!("botica-bot-{}", config.bot_id).into());
     let connection = Connection::connect(&config.amqp_url, properties).await?;
     let channel = connection.create_channel().await?;
-    let passive = ExchangeDeclareOptions { passive: true, ..ExchangeDeclareOptions::default() };
+    let passive = ExchangeDeclareOptions {
+        passive: true,
+        ..ExchangeDeclareOptions::default()
+    };
     if channel
-        .exchange_declare(PROTOCOL_EXCHANGE.into(), ExchangeKind::Topic, passive, FieldTable::default())
+        .exchange_declare(
+            PROTOCOL_EXCHANGE.into(),
+            ExchangeKind::Topic,
+            passive,
+            FieldTable::default(),
+        )
         .await
         .is_err()
     {
         // The director has not declared it yet (a passive declare that fails closes the channel).
         let channel = connection.create_channel().await?;
-        let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
         channel
-            .exchange_declare(PROTOCOL_EXCHANGE.into(), ExchangeKind::Topic, durable, FieldTable::default())
+            .exchange_declare(
+                PROTOCOL_EXCHANGE.into(),
+                ExchangeKind::Topic,
+                durable,
+                FieldTable::default(),
+            )
             .await?;
     }
     let channel = connection.create_channel().await?;
     let queue = config.queue();
-    let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
-    channel.queue_declare(queue.as_str().into(), durable, FieldTable::default()).await?;
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .queue_declare(queue.as_str().into(), durable, FieldTable::default())
+        .await?;
     channel
         .queue_bind(
             queue.as_str().into(),
@@ -197,13 +245,23 @@ async fn connect(config: &BoticaConfig) -> lapin::Result<(Connection, Channel, l
         )
         .await?;
     let consumer = channel
-        .basic_consume(queue.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+        .basic_consume(
+            queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
         .await?;
     Ok((connection, channel, consumer))
 }
 
 /// Consumes until the stream ends; returns why.
-async fn consume(handle: &ShutdownHandle, config: &BoticaConfig, channel: &Channel, mut consumer: lapin::Consumer) -> String {
+async fn consume(
+    handle: &ShutdownHandle,
+    config: &BoticaConfig,
+    channel: &Channel,
+    mut consumer: lapin::Consumer,
+) -> String {
     while let Some(delivery) = consumer.next().await {
         let delivery = match delivery {
             Ok(delivery) => delivery,
@@ -214,10 +272,20 @@ async fn consume(handle: &ShutdownHandle, config: &BoticaConfig, channel: &Chann
         }
         match parse_packet(&delivery.data) {
             Packet::ShutdownRequest { forced, request_id } => {
-                answer_shutdown(handle.clone(), config.bot_id.clone(), channel.clone(), forced, request_id);
+                answer_shutdown(
+                    handle.clone(),
+                    config.bot_id.clone(),
+                    channel.clone(),
+                    forced,
+                    request_id,
+                );
             }
-            Packet::Heartbeat => publish(channel, &config.bot_id, json!({"type": "heartbeat"})).await,
-            Packet::Other(kind) => tracing::info!(packet = %kind, "botica: packet type not handled; ignored"),
+            Packet::Heartbeat => {
+                publish(channel, &config.bot_id, json!({"type": "heartbeat"})).await
+            }
+            Packet::Other(kind) => {
+                tracing::info!(packet = %kind, "botica: packet type not handled; ignored")
+            }
             Packet::Malformed(why) => tracing::warn!("botica: malformed packet ignored: {why}"),
         }
     }
@@ -226,7 +294,13 @@ async fn consume(handle: &ShutdownHandle, config: &BoticaConfig, channel: &Chann
 
 /// Answers off the consumer's task, so that the shutdown this request begins (which cancels
 /// the consumer) cannot cut the answer short; the connection stays open until CloseAll.
-fn answer_shutdown(handle: ShutdownHandle, bot_id: String, channel: Channel, forced: bool, request_id: String) {
+fn answer_shutdown(
+    handle: ShutdownHandle,
+    bot_id: String,
+    channel: Channel,
+    forced: bool,
+    request_id: String,
+) {
     actix_rt::spawn(async move {
         let request = if forced {
             ShutdownRequest::forced(RequestSource::Director, "director:forced")
@@ -295,8 +369,14 @@ fn parse_packet(data: &[u8]) -> Packet {
             let forced = value.get("forced").and_then(Value::as_bool);
             let request_id = value.get("requestId").and_then(Value::as_str);
             match (forced, request_id) {
-                (Some(forced), Some(id)) => Packet::ShutdownRequest { forced, request_id: id.to_owned() },
-                _ => Packet::Malformed("shutdownRequest needs a boolean \"forced\" and a string \"requestId\"".to_owned()),
+                (Some(forced), Some(id)) => Packet::ShutdownRequest {
+                    forced,
+                    request_id: id.to_owned(),
+                },
+                _ => Packet::Malformed(
+                    "shutdownRequest needs a boolean \"forced\" and a string \"requestId\""
+                        .to_owned(),
+                ),
             }
         }
         "heartbeat" => Packet::Heartbeat,
@@ -306,7 +386,9 @@ fn parse_packet(data: &[u8]) -> Packet {
 
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***@{}", &url[..scheme], &url[at + 1..]),
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
         _ => url.to_owned(),
     }
 }
@@ -318,21 +400,39 @@ mod tests {
     #[test]
     fn a_shutdown_request_parses_with_its_mode_and_id() {
         let packet = parse_packet(br#"{"type":"shutdownRequest","forced":true,"requestId":"r-1"}"#);
-        assert_eq!(packet, Packet::ShutdownRequest { forced: true, request_id: "r-1".into() });
+        assert_eq!(
+            packet,
+            Packet::ShutdownRequest {
+                forced: true,
+                request_id: "r-1".into()
+            }
+        );
     }
 
     #[test]
     fn malformed_and_unknown_packets_are_told_apart() {
         assert!(matches!(parse_packet(b"{not json"), Packet::Malformed(_)));
-        assert!(matches!(parse_packet(br#"{"forced":true}"#), Packet::Malformed(_)));
-        assert!(matches!(parse_packet(br#"{"type":"shutdownRequest","forced":"yes","requestId":"1"}"#), Packet::Malformed(_)));
-        assert_eq!(parse_packet(br#"{"type":"ready"}"#), Packet::Other("ready".into()));
+        assert!(matches!(
+            parse_packet(br#"{"forced":true}"#),
+            Packet::Malformed(_)
+        ));
+        assert!(matches!(
+            parse_packet(br#"{"type":"shutdownRequest","forced":"yes","requestId":"1"}"#),
+            Packet::Malformed(_)
+        ));
+        assert_eq!(
+            parse_packet(br#"{"type":"ready"}"#),
+            Packet::Other("ready".into())
+        );
         assert_eq!(parse_packet(br#"{"type":"heartbeat"}"#), Packet::Heartbeat);
     }
 
     #[test]
     fn credentials_are_redacted_from_logged_urls() {
-        assert_eq!(redact("amqp://user:secret@host:5672/%2f"), "amqp://***@host:5672/%2f");
+        assert_eq!(
+            redact("amqp://user:secret@host:5672/%2f"),
+            "amqp://***@host:5672/%2f"
+        );
         assert_eq!(redact("amqp://host"), "amqp://host");
     }
 
@@ -340,6 +440,9 @@ mod tests {
     fn a_bot_id_that_cannot_name_a_queue_is_refused() {
         assert!(BoticaConfig::new("bot 1").is_err());
         assert!(BoticaConfig::new("").is_err());
-        assert_eq!(BoticaConfig::new("bot-1").map(|c| c.queue()), Ok("bot.bot-1.protocol".to_owned()));
+        assert_eq!(
+            BoticaConfig::new("bot-1").map(|c| c.queue()),
+            Ok("bot.bot-1.protocol".to_owned())
+        );
     }
 }

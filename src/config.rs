@@ -93,13 +93,17 @@ pub enum ConfigError {
         field: &'static str,
     },
     /// The state directory path names something that is not a directory.
-    #[error("invalid configuration: the state directory {path} exists and is not a directory; pick another path")]
+    #[error(
+        "invalid configuration: the state directory {path} exists and is not a directory; pick another path"
+    )]
     StateDirNotDirectory {
         /// The path.
         path: PathBuf,
     },
     /// A file name that is empty or contains a path separator.
-    #[error("invalid configuration: {field} = {value:?} must be a plain file name (no path separators, not empty)")]
+    #[error(
+        "invalid configuration: {field} = {value:?} must be a plain file name (no path separators, not empty)"
+    )]
     BadFileName {
         /// The setting.
         field: &'static str,
@@ -296,10 +300,15 @@ impl Config {
             return Err(ConfigError::ZeroDuration { field: "autosave" });
         }
         if self.hard_margin.is_some_and(|d| d.is_zero()) {
-            return Err(ConfigError::ZeroDuration { field: "hard_margin" });
+            return Err(ConfigError::ZeroDuration {
+                field: "hard_margin",
+            });
         }
         if self.forced_budget > self.grace {
-            return Err(ConfigError::ForcedBudgetAboveGrace { forced: self.forced_budget, grace: self.grace });
+            return Err(ConfigError::ForcedBudgetAboveGrace {
+                forced: self.forced_budget,
+                grace: self.grace,
+            });
         }
         let names = [
             ("lock_file", &self.lock_file),
@@ -311,11 +320,16 @@ impl Config {
         ];
         for (field, value) in names {
             if value.is_empty() || value.contains(['/', '\\']) || value == ".." || value == "." {
-                return Err(ConfigError::BadFileName { field, value: value.clone() });
+                return Err(ConfigError::BadFileName {
+                    field,
+                    value: value.clone(),
+                });
             }
         }
         if self.state_dir.exists() && !self.state_dir.is_dir() {
-            return Err(ConfigError::StateDirNotDirectory { path: self.state_dir.clone() });
+            return Err(ConfigError::StateDirNotDirectory {
+                path: self.state_dir.clone(),
+            });
         }
         Ok(())
     }

@@ -45,7 +45,10 @@ pub struct StartError {
 
 impl StartError {
     pub(crate) fn new(kind: impl Into<StartErrorKind>, codes: ExitCodes) -> Self {
-        Self { kind: kind.into(), codes }
+        Self {
+            kind: kind.into(),
+            codes,
+        }
     }
 
     /// What failed.
@@ -55,7 +58,10 @@ impl StartError {
 
     /// True when another live instance holds the lock.
     pub fn is_already_running(&self) -> bool {
-        matches!(self.kind, StartErrorKind::Lock(LockError::AlreadyRunning { .. }))
+        matches!(
+            self.kind,
+            StartErrorKind::Lock(LockError::AlreadyRunning { .. })
+        )
     }
 
     /// The numeric exit code: `already_running` (73) for a live lock holder, `config` (2) for

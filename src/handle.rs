@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_shutdown_actors::messages::{
-    GetStatus, GetTasks, RegisterHook, RegisterResource, RegisterState, RequestAnswer,
-    RequestShutdown, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo, TaskOptions, TaskResult,
-    UnregisterHook, WaitForShutdown, HookId, FlushAck, FlushLogs,
+    FlushAck, FlushLogs, GetStatus, GetTasks, HookId, RegisterHook, RegisterResource,
+    RegisterState, RequestAnswer, RequestShutdown, SpawnTask, SupervisorState, TakeSnapshot,
+    TaskInfo, TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
 };
 use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, Supervisor};
 use actix_shutdown_actors::{
-    ClosingFlag, LogQueue, Loaded, LoggerError, Logger, PersistError, Persister, RequestSource,
+    ClosingFlag, Loaded, LogQueue, Logger, LoggerError, PersistError, Persister, RequestSource,
     ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore, StepOutcome,
     StepRecord, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
 };
@@ -67,7 +67,14 @@ impl ShutdownHandle {
     ) -> Self {
         let store = StateStore::new(config.state_dir_path());
         Self {
-            inner: Arc::new(Inner { boot: std::sync::Mutex::new(None), actors, closing, store, config, log_queue }),
+            inner: Arc::new(Inner {
+                boot: std::sync::Mutex::new(None),
+                actors,
+                closing,
+                store,
+                config,
+                log_queue,
+            }),
         }
     }
 
@@ -84,31 +91,46 @@ impl ShutdownHandle {
 
     /// Asks for a shutdown. Hooks run first: the answer is `ready: false` when one canceled a
     /// graceful request. It does not wait for the pipeline; see [`wait`](Self::wait).
-    pub fn request(&self, request: ShutdownRequest) -> impl Future<Output = RequestAnswer> + 'static {
+    pub fn request(
+        &self,
+        request: ShutdownRequest,
+    ) -> impl Future<Output = RequestAnswer> + 'static {
         let supervisor = self.inner.actors.supervisor.clone();
         let id = request.id.clone();
         async move {
-            supervisor.send(RequestShutdown(request)).await.unwrap_or(RequestAnswer {
-                request_id: id,
-                ready: true,
-                vetoed_by: Vec::new(),
-                joined: true,
-            })
+            supervisor
+                .send(RequestShutdown(request))
+                .await
+                .unwrap_or(RequestAnswer {
+                    request_id: id,
+                    ready: true,
+                    vetoed_by: Vec::new(),
+                    joined: true,
+                })
         }
     }
 
     /// Sends a request without waiting for the answer (from signal handlers, other threads).
     pub fn request_detached(&self, request: ShutdownRequest) {
-        self.inner.actors.supervisor.do_send(RequestShutdown(request));
+        self.inner
+            .actors
+            .supervisor
+            .do_send(RequestShutdown(request));
     }
 
     /// A graceful admin shutdown with this reason (e.g. `admin:shutdown`).
-    pub fn shutdown(&self, reason: impl Into<String>) -> impl Future<Output = RequestAnswer> + 'static {
+    pub fn shutdown(
+        &self,
+        reason: impl Into<String>,
+    ) -> impl Future<Output = RequestAnswer> + 'static {
         self.request(ShutdownRequest::graceful(RequestSource::Admin, reason))
     }
 
     /// A graceful admin shutdown that ends with the restart exit code (75 by default).
-    pub fn restart(&self, reason: impl Into<String>) -> impl Future<Output = RequestAnswer> + 'static {
+    pub fn restart(
+        &self,
+        reason: impl Into<String>,
+    ) -> impl Future<Output = RequestAnswer> + 'static {
         self.request(ShutdownRequest::graceful(RequestSource::Admin, reason).with_restart(true))
     }
 
@@ -132,7 +154,10 @@ impl ShutdownHandle {
 
     /// The background tasks.
     pub fn tasks(&self) -> TaskSpawner {
-        TaskSpawner { monitor: self.inner.actors.tasks.clone(), closing: self.inner.closing.clone() }
+        TaskSpawner {
+            monitor: self.inner.actors.tasks.clone(),
+            closing: self.inner.closing.clone(),
+        }
     }
 
     /// Registers an async closer, run at CloseAll (newest first) within the default close
@@ -147,8 +172,12 @@ impl ShutdownHandle {
     }
 
     /// As [`on_close`](Self::on_close), with its own timeout.
-    pub fn on_close_within<F, Fut, R>(&self, name: impl Into<String>, timeout: Option<Duration>, close: F)
-    where
+    pub fn on_close_within<F, Fut, R>(
+        &self,
+        name: impl Into<String>,
+        timeout: Option<Duration>,
+        close: F,
+    ) where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = R> + 'static,
         R: TaskResult,
@@ -167,10 +196,19 @@ impl ShutdownHandle {
     ///
     /// # Errors
     /// An invalid state name (path separators, `..`, reserved names).
-    pub fn persist(&self, name: impl Into<String>, source: Recipient<TakeSnapshot>) -> Result<(), PersistError> {
+    pub fn persist(
+        &self,
+        name: impl Into<String>,
+        source: Recipient<TakeSnapshot>,
+    ) -> Result<(), PersistError> {
         self.register_state(name.into(), false, move || {
             let source = source.clone();
-            async move { source.send(TakeSnapshot).await.map_err(|e| format!("the state actor is unreachable: {e}"))? }
+            async move {
+                source
+                    .send(TakeSnapshot)
+                    .await
+                    .map_err(|e| format!("the state actor is unreachable: {e}"))?
+            }
         })
     }
 
@@ -178,10 +216,19 @@ impl ShutdownHandle {
     ///
     /// # Errors
     /// An invalid state name.
-    pub fn persist_critical(&self, name: impl Into<String>, source: Recipient<TakeSnapshot>) -> Result<(), PersistError> {
+    pub fn persist_critical(
+        &self,
+        name: impl Into<String>,
+        source: Recipient<TakeSnapshot>,
+    ) -> Result<(), PersistError> {
         self.register_state(name.into(), true, move || {
             let source = source.clone();
-            async move { source.send(TakeSnapshot).await.map_err(|e| format!("the state actor is unreachable: {e}"))? }
+            async move {
+                source
+                    .send(TakeSnapshot)
+                    .await
+                    .map_err(|e| format!("the state actor is unreachable: {e}"))?
+            }
         })
     }
 
@@ -205,7 +252,11 @@ impl ShutdownHandle {
     ///
     /// # Errors
     /// An invalid state name.
-    pub fn persist_critical_fn<F, T>(&self, name: impl Into<String>, snapshot: F) -> Result<(), PersistError>
+    pub fn persist_critical_fn<F, T>(
+        &self,
+        name: impl Into<String>,
+        snapshot: F,
+    ) -> Result<(), PersistError>
     where
         F: Fn() -> T + Send + 'static,
         T: Serialize,
@@ -216,7 +267,12 @@ impl ShutdownHandle {
         })
     }
 
-    fn register_state<F, Fut>(&self, name: String, critical: bool, snapshot: F) -> Result<(), PersistError>
+    fn register_state<F, Fut>(
+        &self,
+        name: String,
+        critical: bool,
+        snapshot: F,
+    ) -> Result<(), PersistError>
     where
         F: Fn() -> Fut + Send + 'static,
         Fut: Future<Output = Result<serde_json::Value, String>> + 'static,
@@ -247,7 +303,11 @@ impl ShutdownHandle {
     ///
     /// # Errors
     /// As [`load`](Self::load).
-    pub fn load_queue<T>(&self, name: &str, policy: &RequeuePolicy) -> Result<Rehydrated<T>, PersistError>
+    pub fn load_queue<T>(
+        &self,
+        name: &str,
+        policy: &RequeuePolicy,
+    ) -> Result<Rehydrated<T>, PersistError>
     where
         T: DeserializeOwned + QueuedJob,
     {
@@ -257,7 +317,13 @@ impl ShutdownHandle {
             tracing::warn!(state = name, "rehydration {}", restored.dropped);
         }
         tracing::info!(state = name, jobs = restored.jobs.len(), "queue restored");
-        if let Some(boot) = self.inner.boot.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        if let Some(boot) = self
+            .inner
+            .boot
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
             boot.restored_queues.retain(|q| q.name != name);
             boot.restored_queues.push(RestoredQueue {
                 name: name.to_owned(),
@@ -270,7 +336,11 @@ impl ShutdownHandle {
 
     /// The boot report, including the queues restored since.
     pub fn boot_report(&self) -> Option<BootReport> {
-        self.inner.boot.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .boot
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub(crate) fn set_boot_report(&self, boot: BootReport) {
@@ -285,7 +355,11 @@ impl ShutdownHandle {
         F: Fn(&ShutdownRequest, &ShutdownResponse) + Send + 'static,
     {
         let id = HookId::next();
-        self.inner.actors.supervisor.do_send(RegisterHook { id, name: name.into(), hook: sync_hook(hook) });
+        self.inner.actors.supervisor.do_send(RegisterHook {
+            id,
+            name: name.into(),
+            hook: sync_hook(hook),
+        });
         id
     }
 
@@ -298,7 +372,11 @@ impl ShutdownHandle {
         E: std::fmt::Display,
     {
         let id = HookId::next();
-        self.inner.actors.supervisor.do_send(RegisterHook { id, name: name.into(), hook: async_hook(hook) });
+        self.inner.actors.supervisor.do_send(RegisterHook {
+            id,
+            name: name.into(),
+            hook: async_hook(hook),
+        });
         id
     }
 
@@ -326,13 +404,21 @@ impl ShutdownHandle {
 
     /// How many jobs are pending, recorded as `pending_jobs` in the summary.
     pub fn set_pending_jobs<F: Fn() -> u64 + Send + 'static>(&self, probe: F) {
-        self.inner.actors.supervisor.do_send(SetPendingJobsProbe(Box::new(probe)));
+        self.inner
+            .actors
+            .supervisor
+            .do_send(SetPendingJobsProbe(Box::new(probe)));
     }
 
     /// Flushes the log queue: resolves once every record emitted before the call is on disk.
     pub fn flush_logs(&self) -> impl Future<Output = Result<FlushAck, LoggerError>> + 'static {
         let logger = self.inner.actors.logger.clone();
-        async move { logger.send(FlushLogs).await.map_err(|_| LoggerError::WriterGone)? }
+        async move {
+            logger
+                .send(FlushLogs)
+                .await
+                .map_err(|_| LoggerError::WriterGone)?
+        }
     }
 
     /// The log queue: a `MakeWriter` for composing your own subscriber.
@@ -355,10 +441,18 @@ impl ShutdownHandle {
     pub(crate) fn emergency_exit(&self, why: &str) -> ! {
         let code = self.inner.config.exit_code_table().failed;
         let marker = self.inner.config.exit_marker_path();
-        if let Err(e) = actix_shutdown_actors::files::write_atomic(&marker, format!("{code}\n").as_bytes()) {
-            eprintln!("actix-shutdown: cannot write the exit marker {}: {e}", marker.display());
+        if let Err(e) =
+            actix_shutdown_actors::files::write_atomic(&marker, format!("{code}\n").as_bytes())
+        {
+            eprintln!(
+                "actix-shutdown: cannot write the exit marker {}: {e}",
+                marker.display()
+            );
         }
-        let _ = self.inner.log_queue.flush_blocking(Duration::from_millis(200));
+        let _ = self
+            .inner
+            .log_queue
+            .flush_blocking(Duration::from_millis(200));
         eprintln!("actix-shutdown: {why}: exiting at once");
         std::process::exit(code)
     }
@@ -419,7 +513,12 @@ impl TaskSpawner {
     ///
     /// # Errors
     /// [`TaskError::Closing`] once the shutdown has begun.
-    pub fn spawn_with<F, Fut, R>(&self, name: impl Into<String>, options: TaskOptions, task: F) -> Result<(), TaskError>
+    pub fn spawn_with<F, Fut, R>(
+        &self,
+        name: impl Into<String>,
+        options: TaskOptions,
+        task: F,
+    ) -> Result<(), TaskError>
     where
         F: Fn(CancellationToken) -> Fut + Send + 'static,
         Fut: Future<Output = R> + 'static,

@@ -22,9 +22,10 @@ pub use actix_shutdown_actors::messages::{
     TaskState,
 };
 pub use actix_shutdown_actors::{
-    ArchivedFile, ClosingFlag, ExitCodes, LockError, LoggerError, PersistError, TaskError, FileRecord, FoundState, Loaded, LockInfo, LogOptions,
-    ParticipantOutcome, RequestSource, ResourceRecord, ShutdownReport, ShutdownRequest,
-    ShutdownResponse, StepOutcome, StepRecord, StepTimeouts, TaskOutcome, TaskRecord, VetoRecord,
+    ArchivedFile, ClosingFlag, ExitCodes, FileRecord, FoundState, Loaded, LockError, LockInfo,
+    LogOptions, LoggerError, ParticipantOutcome, PersistError, RequestSource, ResourceRecord,
+    ShutdownReport, ShutdownRequest, ShutdownResponse, StepOutcome, StepRecord, StepTimeouts,
+    TaskError, TaskOutcome, TaskRecord, VetoRecord,
 };
 pub use boot::{BootReport, PreviousRun, RestoredQueue};
 pub use config::{Config, ConfigError};

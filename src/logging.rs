@@ -18,14 +18,25 @@ pub(crate) fn install(queue: &LogQueue, crash: &CrashLog, console: bool) -> bool
         .with_thread_names(true)
         .with_writer(queue.clone())
         .with_filter(filter);
-    let crash = fmt::layer().with_ansi(false).with_thread_names(true).with_writer(crash.clone()).with_filter(LevelFilter::ERROR);
+    let crash = fmt::layer()
+        .with_ansi(false)
+        .with_thread_names(true)
+        .with_writer(crash.clone())
+        .with_filter(LevelFilter::ERROR);
     let console = console.then(|| {
         fmt::layer()
             .compact()
             .without_time()
             .with_target(false)
             .with_writer(std::io::stderr)
-            .with_filter(EnvFilter::try_from_env("CONSOLE_LOG").unwrap_or_else(|_| EnvFilter::new("warn")))
+            .with_filter(
+                EnvFilter::try_from_env("CONSOLE_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+            )
     });
-    tracing_subscriber::registry().with(file).with(crash).with(console).try_init().is_ok()
+    tracing_subscriber::registry()
+        .with(file)
+        .with(crash)
+        .with(console)
+        .try_init()
+        .is_ok()
 }

@@ -31,7 +31,10 @@ pub struct RequeuePolicy {
 
 impl Default for RequeuePolicy {
     fn default() -> Self {
-        Self { max_age: Duration::from_secs(24 * 3600), future_tolerance: Duration::from_secs(5) }
+        Self {
+            max_age: Duration::from_secs(24 * 3600),
+            future_tolerance: Duration::from_secs(5),
+        }
     }
 }
 
@@ -100,7 +103,11 @@ impl std::fmt::Display for DroppedJobs {
 /// assert_eq!(restored.jobs.len(), 1);
 /// assert_eq!(restored.dropped.total(), 3);
 /// ```
-pub fn rehydrate_queue<T: QueuedJob>(saved: Vec<T>, policy: &RequeuePolicy, now: SystemTime) -> Rehydrated<T> {
+pub fn rehydrate_queue<T: QueuedJob>(
+    saved: Vec<T>,
+    policy: &RequeuePolicy,
+    now: SystemTime,
+) -> Rehydrated<T> {
     let mut seen = HashSet::new();
     let mut dropped = DroppedJobs::default();
     let latest = now + policy.future_tolerance;

@@ -25,7 +25,10 @@ pub struct Shutdown;
 impl Shutdown {
     /// A builder for this configuration.
     pub fn builder(config: Config) -> ShutdownBuilder {
-        ShutdownBuilder { config, progress: Vec::new() }
+        ShutdownBuilder {
+            config,
+            progress: Vec::new(),
+        }
     }
 }
 
@@ -37,7 +40,9 @@ pub struct ShutdownBuilder {
 
 impl std::fmt::Debug for ShutdownBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShutdownBuilder").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("ShutdownBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -47,6 +52,12 @@ impl ShutdownBuilder {
     pub fn on_progress<F: Fn(&StepEvent) + Send + Sync + 'static>(mut self, f: F) -> Self {
         self.progress.push(Arc::new(f));
         self
+    }
+
+    /// The configuration this builder starts with (for integrations that size their
+    /// timeouts from it, such as `systemd::attach`).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Boots: must run inside an actix System.
@@ -60,21 +71,32 @@ impl ShutdownBuilder {
         let fail = |kind: StartErrorKind| StartError::new(kind, codes);
         config.validate().map_err(|e| fail(e.into()))?;
         let dir = config.state_dir_path().to_owned();
-        files::ensure_private_dir(&dir)
-            .map_err(|source| fail(StartErrorKind::StateDir { path: dir.clone(), source }))?;
+        files::ensure_private_dir(&dir).map_err(|source| {
+            fail(StartErrorKind::StateDir {
+                path: dir.clone(),
+                source,
+            })
+        })?;
 
-        let (lock, previous_lock) =
-            LockManager::acquire(config.lock_path(), &config.version).map_err(|e| fail(e.into()))?;
+        let (lock, previous_lock) = LockManager::acquire(config.lock_path(), &config.version)
+            .map_err(|e| fail(e.into()))?;
         let (log_queue, log_writer) =
             LogQueue::start(&config.log_path(), &config.log).map_err(|e| fail(e.into()))?;
         let crash_log = CrashLog::open(&config.crash_log_path()).map_err(|source| {
-            fail(StartErrorKind::Logger(actix_shutdown_actors::LoggerError::Open { path: config.crash_log_path(), source }))
+            fail(StartErrorKind::Logger(
+                actix_shutdown_actors::LoggerError::Open {
+                    path: config.crash_log_path(),
+                    source,
+                },
+            ))
         })?;
         if config.panic_hook {
             crash_log.install_panic_hook();
         }
         if config.install_tracing && !logging::install(&log_queue, &crash_log, config.console) {
-            eprintln!("actix-shutdown: a global tracing subscriber is already installed; log.txt receives nothing from it");
+            eprintln!(
+                "actix-shutdown: a global tracing subscriber is already installed; log.txt receives nothing from it"
+            );
         }
         tracing::info!(pid = std::process::id(), state_dir = %dir.display(), "boot: lock acquired");
 
@@ -85,8 +107,14 @@ impl ShutdownBuilder {
         archived.extend(broken);
         let previous = match previous_lock {
             PreviousLock::Stale(stale_lock) => {
-                tracing::warn!(?stale_lock, "boot: stale lock found; the previous run crashed");
-                PreviousRun::Crashed { stale_lock, last_summary: last_summary.map(Box::new) }
+                tracing::warn!(
+                    ?stale_lock,
+                    "boot: stale lock found; the previous run crashed"
+                );
+                PreviousRun::Crashed {
+                    stale_lock,
+                    last_summary: last_summary.map(Box::new),
+                }
             }
             PreviousLock::None => match last_summary {
                 Some(summary) => PreviousRun::Clean(Box::new(summary)),
@@ -137,7 +165,13 @@ impl ShutdownBuilder {
         };
         let supervisor = Supervisor::new(supervisor_config, participants, closing.clone()).start();
         let signals_on = config.signals;
-        let actors = Actors { supervisor, tasks, persister, closer, logger };
+        let actors = Actors {
+            supervisor,
+            tasks,
+            persister,
+            closer,
+            logger,
+        };
         let handle = ShutdownHandle::new(actors, closing, config, log_queue);
         let boot = BootReport {
             state_dir: dir,
@@ -159,7 +193,10 @@ impl ShutdownBuilder {
 }
 
 /// Reads the previous `last_shutdown.json`; an unreadable one is archived.
-fn read_summary(config: &Config, archived: &mut Vec<actix_shutdown_actors::ArchivedFile>) -> Option<ShutdownReport> {
+fn read_summary(
+    config: &Config,
+    archived: &mut Vec<actix_shutdown_actors::ArchivedFile>,
+) -> Option<ShutdownReport> {
     let path = config.summary_path();
     let bytes = std::fs::read(&path).ok()?;
     match serde_json::from_slice::<ShutdownReport>(&bytes) {
@@ -167,7 +204,11 @@ fn read_summary(config: &Config, archived: &mut Vec<actix_shutdown_actors::Archi
         Err(e) => {
             let why = format!("the previous shutdown summary is not readable: {e}");
             match files::archive_broken(&path) {
-                Ok(archived_as) => archived.push(actix_shutdown_actors::ArchivedFile { file: path, archived_as, why }),
+                Ok(archived_as) => archived.push(actix_shutdown_actors::ArchivedFile {
+                    file: path,
+                    archived_as,
+                    why,
+                }),
                 Err(err) => tracing::error!("{why}; archiving it failed: {err}"),
             }
             None
@@ -182,13 +223,18 @@ fn read_summary(config: &Config, archived: &mut Vec<actix_shutdown_actors::Archi
 pub fn read_last_shutdown(config: &Config) -> Result<ShutdownReport, String> {
     let path = config.summary_path();
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a valid summary: {e}", path.display()))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not a valid summary: {e}", path.display()))
 }
 
-fn combine(listeners: Vec<actix_shutdown_actors::ProgressFn>) -> Option<actix_shutdown_actors::ProgressFn> {
+fn combine(
+    listeners: Vec<actix_shutdown_actors::ProgressFn>,
+) -> Option<actix_shutdown_actors::ProgressFn> {
     match listeners.len() {
         0 => None,
         1 => listeners.into_iter().next(),
-        _ => Some(Arc::new(move |event: &StepEvent| listeners.iter().for_each(|l| l(event)))),
+        _ => Some(Arc::new(move |event: &StepEvent| {
+            listeners.iter().for_each(|l| l(event))
+        })),
     }
 }

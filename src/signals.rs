@@ -11,11 +11,17 @@ fn act(handle: &ShutdownHandle, name: &str, count: u32) {
     match count {
         1 => {
             tracing::info!("{name} received: graceful shutdown");
-            handle.request_detached(ShutdownRequest::graceful(RequestSource::Signal, format!("signal:{name}")));
+            handle.request_detached(ShutdownRequest::graceful(
+                RequestSource::Signal,
+                format!("signal:{name}"),
+            ));
         }
         2 => {
             tracing::warn!("second {name}: forcing the shutdown");
-            handle.request_detached(ShutdownRequest::forced(RequestSource::Signal, format!("signal:{name}")));
+            handle.request_detached(ShutdownRequest::forced(
+                RequestSource::Signal,
+                format!("signal:{name}"),
+            ));
         }
         _ => {
             tracing::error!("third {name}: exiting at once");

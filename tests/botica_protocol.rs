@@ -21,11 +21,17 @@ fn start_bot(state: &StateDir, bot_id: &str, args: &[&str]) -> Bot {
     let mut bot = Bot::start_with_env(
         state,
         &all,
-        &[("BOTICA_BOT_ID", bot_id), ("BOTICA_BOT_TYPE", "demo"), ("AMQP_URL", &amqp_url())],
+        &[
+            ("BOTICA_BOT_ID", bot_id),
+            ("BOTICA_BOT_TYPE", "demo"),
+            ("AMQP_URL", &amqp_url()),
+        ],
     );
     tokio::task::block_in_place(|| {
         bot.wait_ready(READY_TIMEOUT);
-        bot.wait_for_line("botica connected", READY_TIMEOUT, |l| l.contains("botica: connected"));
+        bot.wait_for_line("botica connected", READY_TIMEOUT, |l| {
+            l.contains("botica: connected")
+        });
     });
     bot
 }
@@ -36,8 +42,12 @@ async fn an_idle_bot_answers_a_graceful_request_ready_and_shuts_down_with_its_st
     let state = StateDir::new();
     let bot_id = fresh_bot_id("idle");
     let mut bot = start_bot(&state, &bot_id, &["--jobs-per-sec", "0"]);
-    director.request_shutdown(&bot_id, false, "graceful-1").await;
-    let answer = director.answer("graceful-1", DIRECTOR_GRACEFUL_TIMEOUT).await;
+    director
+        .request_shutdown(&bot_id, false, "graceful-1")
+        .await;
+    let answer = director
+        .answer("graceful-1", DIRECTOR_GRACEFUL_TIMEOUT)
+        .await;
     assert_eq!(answer["type"], "bot");
     assert_eq!(answer["botId"], bot_id.as_str());
     assert_eq!(answer["packet"]["ready"], true, "{answer}");
@@ -50,7 +60,10 @@ async fn an_idle_bot_answers_a_graceful_request_ready_and_shuts_down_with_its_st
         assert!(state.file(file).exists(), "{file} was saved");
     }
     let botica = child::named(&summary, "resources", "name", "botica");
-    assert_eq!(botica["outcome"], "completed", "the AMQP connection is closed at CloseAll");
+    assert_eq!(
+        botica["outcome"], "completed",
+        "the AMQP connection is closed at CloseAll"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,7 +71,11 @@ async fn a_busy_bot_answers_not_ready_and_keeps_running_until_a_forced_request()
     let mut director = Director::connect().await;
     let state = StateDir::new();
     let bot_id = fresh_bot_id("busy");
-    let mut bot = start_bot(&state, &bot_id, &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "20000"]);
+    let mut bot = start_bot(
+        &state,
+        &bot_id,
+        &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "20000"],
+    );
     // Jobs must be in flight for the busy-guard to veto: the first one is taken within
     // milliseconds of being produced; wait until the bot says it is busy.
     let mut answer = serde_json::Value::Null;
@@ -70,7 +87,10 @@ async fn a_busy_bot_answers_not_ready_and_keeps_running_until_a_forced_request()
             break;
         }
     }
-    assert_eq!(answer["packet"]["ready"], false, "a busy bot cancels: {answer}");
+    assert_eq!(
+        answer["packet"]["ready"], false,
+        "a busy bot cancels: {answer}"
+    );
     assert!(
         tokio::task::block_in_place(|| bot.exited_within(Duration::from_secs(2))).is_none(),
         "the bot keeps running after canceling"
@@ -82,7 +102,12 @@ async fn a_busy_bot_answers_not_ready_and_keeps_running_until_a_forced_request()
     assert_eq!(exit.code(), 0, "{exit:?}");
     let summary = state.summary();
     assert_eq!(summary["forced"], true, "{summary:#}");
-    assert!(summary["vetoes"].as_array().is_some_and(|v| v.iter().any(|v| v["hook"] == "busy-guard")), "{summary:#}");
+    assert!(
+        summary["vetoes"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|v| v["hook"] == "busy-guard")),
+        "{summary:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,11 +117,22 @@ async fn malformed_and_unknown_packets_are_logged_and_survived() {
     let bot_id = fresh_bot_id("odd");
     let mut bot = start_bot(&state, &bot_id, &["--jobs-per-sec", "0"]);
     director.send_raw(&bot_id, b"{this is not json").await;
-    director.send_raw(&bot_id, br#"{"type":"mysteryPacket"}"#).await;
-    director.send_raw(&bot_id, br#"{"type":"shutdownRequest","forced":"maybe"}"#).await;
-    director.request_shutdown(&bot_id, false, "after-noise").await;
-    let answer = director.answer("after-noise", DIRECTOR_GRACEFUL_TIMEOUT).await;
-    assert_eq!(answer["packet"]["ready"], true, "the consumer survived: {answer}");
+    director
+        .send_raw(&bot_id, br#"{"type":"mysteryPacket"}"#)
+        .await;
+    director
+        .send_raw(&bot_id, br#"{"type":"shutdownRequest","forced":"maybe"}"#)
+        .await;
+    director
+        .request_shutdown(&bot_id, false, "after-noise")
+        .await;
+    let answer = director
+        .answer("after-noise", DIRECTOR_GRACEFUL_TIMEOUT)
+        .await;
+    assert_eq!(
+        answer["packet"]["ready"], true,
+        "the consumer survived: {answer}"
+    );
     let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
     assert_eq!(exit.code(), 0, "{exit:?}");
     let log = state.text("logs/log.txt");

@@ -18,8 +18,14 @@ fn rabbitmqctl(args: &[&str]) {
     let out = Command::new("rabbitmqctl")
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run rabbitmqctl {args:?}: {e}; install rabbitmq-server"));
-    assert!(out.status.success(), "rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        .unwrap_or_else(|e| {
+            panic!("cannot run rabbitmqctl {args:?}: {e}; install rabbitmq-server")
+        });
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,21 +40,35 @@ async fn the_bot_reconnects_after_a_broker_restart_and_answers_the_next_request(
     );
     tokio::task::block_in_place(|| {
         bot.wait_ready(READY_TIMEOUT);
-        bot.wait_for_line("first botica connection", READY_TIMEOUT, |l| l.contains("botica: connected"));
+        bot.wait_for_line("first botica connection", READY_TIMEOUT, |l| {
+            l.contains("botica: connected")
+        });
     });
     rabbitmqctl(&["stop_app"]);
     rabbitmqctl(&["start_app"]);
     rabbitmqctl(&["await_startup"]);
     tokio::task::block_in_place(|| {
-        bot.wait_for_line("botica reconnection", Duration::from_secs(60), |l| l.contains("botica: connected"));
+        bot.wait_for_line("botica reconnection", Duration::from_secs(60), |l| {
+            l.contains("botica: connected")
+        });
     });
-    assert!(tokio::task::block_in_place(|| bot.exited_within(Duration::ZERO)).is_none(), "the lost connection did not take the bot down");
+    assert!(
+        tokio::task::block_in_place(|| bot.exited_within(Duration::ZERO)).is_none(),
+        "the lost connection did not take the bot down"
+    );
     let mut director = Director::connect().await;
-    director.request_shutdown(&bot_id, false, "after-restart").await;
-    let answer = director.answer("after-restart", Duration::from_secs(10)).await;
+    director
+        .request_shutdown(&bot_id, false, "after-restart")
+        .await;
+    let answer = director
+        .answer("after-restart", Duration::from_secs(10))
+        .await;
     assert_eq!(answer["packet"]["ready"], true, "{answer}");
     let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
     assert_eq!(exit.code(), 0, "{exit:?}");
     let log = state.text("logs/log.txt");
-    assert!(log.contains("botica: connection lost"), "the loss is logged: {log}");
+    assert!(
+        log.contains("botica: connection lost"),
+        "the loss is logged: {log}"
+    );
 }

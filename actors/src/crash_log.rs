@@ -35,7 +35,10 @@ impl CrashLog {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        Ok(Self { file: Arc::new(Mutex::new(options.open(path)?)), path: Arc::new(path.to_owned()) })
+        Ok(Self {
+            file: Arc::new(Mutex::new(options.open(path)?)),
+            path: Arc::new(path.to_owned()),
+        })
     }
 
     /// The file.
@@ -63,7 +66,9 @@ impl CrashLog {
                 .map(|s| (*s).to_owned())
                 .or_else(|| info.payload().downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-text panic payload".to_owned());
-            let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
             let thread = std::thread::current();
             let backtrace = std::backtrace::Backtrace::capture();
             let mut text = format!(

@@ -34,7 +34,9 @@ pub enum TaskError {
 #[non_exhaustive]
 pub enum LoggerError {
     /// The log file could not be opened.
-    #[error("cannot open the log file {path}: {source}; check that the state directory is writable")]
+    #[error(
+        "cannot open the log file {path}: {source}; check that the state directory is writable"
+    )]
     Open {
         /// The file.
         path: PathBuf,

@@ -69,9 +69,15 @@ impl LockManager {
     /// # Errors
     /// [`LockError::AlreadyRunning`] when a live process holds it (that process is untouched),
     /// [`LockError::Symlink`] when `path` is a symlink, [`LockError::Io`] otherwise.
-    pub fn acquire(path: impl Into<PathBuf>, version: &str) -> Result<(Self, PreviousLock), LockError> {
+    pub fn acquire(
+        path: impl Into<PathBuf>,
+        version: &str,
+    ) -> Result<(Self, PreviousLock), LockError> {
         let path = path.into();
-        let io_err = |source| LockError::Io { path: path.clone(), source };
+        let io_err = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
         let existed = match fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => return Err(LockError::Symlink { path }),
             Ok(_) => true,
@@ -110,7 +116,13 @@ impl LockManager {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             files::sync_dir(dir).map_err(io_err)?;
         }
-        Ok((Self { path, file: Some(file) }, previous))
+        Ok((
+            Self {
+                path,
+                file: Some(file),
+            },
+            previous,
+        ))
     }
 
     /// The lock file's path.
@@ -136,7 +148,10 @@ impl LockManager {
         match removed {
             Ok(()) => Ok(LockReleased { removed: true }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LockReleased { removed: false }),
-            Err(source) => Err(LockError::Io { path: self.path.clone(), source }),
+            Err(source) => Err(LockError::Io {
+                path: self.path.clone(),
+                source,
+            }),
         }
     }
 }

@@ -40,7 +40,13 @@ pub struct LogOptions {
 
 impl Default for LogOptions {
     fn default() -> Self {
-        Self { capacity: 64 * 1024, lossy: false, fsync: true, rotate_bytes: Some(64 * 1024 * 1024), retain: 5 }
+        Self {
+            capacity: 64 * 1024,
+            lossy: false,
+            fsync: true,
+            rotate_bytes: Some(64 * 1024 * 1024),
+            retain: 5,
+        }
     }
 }
 
@@ -81,7 +87,10 @@ impl LogQueue {
     /// # Errors
     /// [`LoggerError::Open`] when the file cannot be opened.
     pub fn start(path: &Path, options: &LogOptions) -> Result<(Self, LogWriter), LoggerError> {
-        let open_err = |source| LoggerError::Open { path: path.to_owned(), source };
+        let open_err = |source| LoggerError::Open {
+            path: path.to_owned(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             files::ensure_private_dir(dir).map_err(open_err)?;
         }
@@ -103,7 +112,12 @@ impl LogQueue {
             .name("actix-shutdown-log-writer".into())
             .spawn(move || write_loop(rx, sink, &writer_shared))
             .map_err(open_err)?;
-        let queue = Self { tx, shared, lossy: options.lossy, path: Arc::new(path.to_owned()) };
+        let queue = Self {
+            tx,
+            shared,
+            lossy: options.lossy,
+            path: Arc::new(path.to_owned()),
+        };
         Ok((queue, LogWriter { thread }))
     }
 
@@ -252,7 +266,13 @@ impl Sink {
     /// Flushes to the OS and fsyncs; reports the first error seen since the last sync.
     fn sync(&mut self) -> Result<(), String> {
         let fsync = self.fsync;
-        let result = self.out.flush().and_then(|()| if fsync { self.out.get_ref().sync_data() } else { Ok(()) });
+        let result = self.out.flush().and_then(|()| {
+            if fsync {
+                self.out.get_ref().sync_data()
+            } else {
+                Ok(())
+            }
+        });
         match (result, self.error.take()) {
             (_, Some(e)) => Err(e),
             (Err(e), None) => Err(e.to_string()),
@@ -288,7 +308,8 @@ impl Sink {
                 self.bytes = 0;
             }
             Err(e) => {
-                self.error.get_or_insert_with(|| format!("log rotation failed: {e}"));
+                self.error
+                    .get_or_insert_with(|| format!("log rotation failed: {e}"));
             }
         }
     }
@@ -348,7 +369,11 @@ impl Logger {
     /// Wraps a started queue and its writer; control messages wait at most `flush_timeout`
     /// for room in a full queue.
     pub fn new(queue: LogQueue, writer: LogWriter, flush_timeout: Duration) -> Self {
-        Self { queue, writer: Some(writer), flush_timeout }
+        Self {
+            queue,
+            writer: Some(writer),
+            flush_timeout,
+        }
     }
 }
 
@@ -383,15 +408,23 @@ impl Handler<StopLogging> for Logger {
         Box::pin(async move {
             let Some(writer) = writer else {
                 let s = queue.stats();
-                return Ok(LoggingStopped { written: s.written, dropped: s.dropped });
+                return Ok(LoggingStopped {
+                    written: s.written,
+                    dropped: s.dropped,
+                });
             };
             tokio::task::spawn_blocking(move || {
                 let (reply, rx) = mpsc::channel();
                 queue.send_control(Command::Stop(reply), timeout)?;
-                let ack = rx.recv_timeout(timeout).map_err(|_| LoggerError::WriterGone)?;
+                let ack = rx
+                    .recv_timeout(timeout)
+                    .map_err(|_| LoggerError::WriterGone)?;
                 let _ = writer.thread.join();
                 let ack = ack.map_err(LoggerError::Write)?;
-                Ok(LoggingStopped { written: ack.written, dropped: ack.dropped })
+                Ok(LoggingStopped {
+                    written: ack.written,
+                    dropped: ack.dropped,
+                })
             })
             .await
             .map_err(|_| LoggerError::WriterGone)?

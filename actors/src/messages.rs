@@ -75,7 +75,9 @@ pub struct RegisterHook {
 
 impl fmt::Debug for RegisterHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegisterHook").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("RegisterHook")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use actix::prelude::*;
 use futures::FutureExt;
 use futures::future::join_all;
-use std::panic::AssertUnwindSafe;
 use serde::Serialize;
+use std::panic::AssertUnwindSafe;
 
 use crate::closing::ClosingFlag;
 use crate::errors::PersistError;
@@ -48,7 +48,10 @@ impl std::fmt::Debug for Persister {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Persister")
             .field("dir", &self.dir)
-            .field("states", &self.states.iter().map(|s| &s.name).collect::<Vec<_>>())
+            .field(
+                "states",
+                &self.states.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            )
             .field("autosave", &self.autosave)
             .finish_non_exhaustive()
     }
@@ -56,7 +59,11 @@ impl std::fmt::Debug for Persister {
 
 impl Persister {
     /// A persister writing `<dir>/<name>.json` per state and `summary_path` for the summary.
-    pub fn new(dir: impl Into<PathBuf>, summary_path: impl Into<PathBuf>, closing: ClosingFlag) -> Self {
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        summary_path: impl Into<PathBuf>,
+        closing: ClosingFlag,
+    ) -> Self {
         Self {
             dir: dir.into(),
             summary_path: summary_path.into(),
@@ -84,18 +91,30 @@ impl Persister {
     ///
     /// # Errors
     /// An invalid or duplicate name.
-    pub fn register(&mut self, name: String, source: SnapshotFn, critical: bool) -> Result<(), PersistError> {
+    pub fn register(
+        &mut self,
+        name: String,
+        source: SnapshotFn,
+        critical: bool,
+    ) -> Result<(), PersistError> {
         validate_name(&name)?;
         if self.states.iter().any(|s| s.name == name) {
             return Err(PersistError::Duplicate { name });
         }
-        self.states.push(State { name, source: Rc::new(source), critical });
+        self.states.push(State {
+            name,
+            source: Rc::new(source),
+            critical,
+        });
         Ok(())
     }
 
     /// Snapshots and writes the states (critical ones only if asked); waits for a run in
     /// progress first.
-    pub fn persist_all(&self, critical_only: bool) -> impl Future<Output = PersistReport> + 'static {
+    pub fn persist_all(
+        &self,
+        critical_only: bool,
+    ) -> impl Future<Output = PersistReport> + 'static {
         let jobs: Vec<_> = self
             .states
             .iter()
@@ -110,34 +129,40 @@ impl Persister {
         let run_lock = Rc::clone(&self.run_lock);
         async move {
             let _running = run_lock.lock().await;
-            let snapshots = join_all(jobs.into_iter().map(|(name, path, source, skip)| async move {
-                if skip {
-                    return Err(record(name, &path, ParticipantOutcome::Skipped, 0, None));
-                }
-                // A source may panic before or while producing its snapshot: contain both.
-                let snapshot = AssertUnwindSafe(async { source().await }).catch_unwind();
-                match tokio::time::timeout(timeout, snapshot).await {
-                    Ok(Ok(Ok(data))) => match envelope_bytes(&name, data) {
-                        Ok(bytes) => Ok((name, path, bytes)),
-                        Err(e) => Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e))),
-                    },
-                    Ok(Ok(Err(e))) => Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e))),
-                    Ok(Err(panic)) => Err(record(
-                        name,
-                        &path,
-                        ParticipantOutcome::Panicked,
-                        0,
-                        Some(crate::panic_message(&*panic)),
-                    )),
-                    Err(_) => Err(record(
-                        name,
-                        &path,
-                        ParticipantOutcome::TimedOut,
-                        0,
-                        Some(format!("the snapshot took longer than {timeout:?}")),
-                    )),
-                }
-            }))
+            let snapshots = join_all(jobs.into_iter().map(
+                |(name, path, source, skip)| async move {
+                    if skip {
+                        return Err(record(name, &path, ParticipantOutcome::Skipped, 0, None));
+                    }
+                    // A source may panic before or while producing its snapshot: contain both.
+                    let snapshot = AssertUnwindSafe(async { source().await }).catch_unwind();
+                    match tokio::time::timeout(timeout, snapshot).await {
+                        Ok(Ok(Ok(data))) => match envelope_bytes(&name, data) {
+                            Ok(bytes) => Ok((name, path, bytes)),
+                            Err(e) => {
+                                Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e)))
+                            }
+                        },
+                        Ok(Ok(Err(e))) => {
+                            Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e)))
+                        }
+                        Ok(Err(panic)) => Err(record(
+                            name,
+                            &path,
+                            ParticipantOutcome::Panicked,
+                            0,
+                            Some(crate::panic_message(&*panic)),
+                        )),
+                        Err(_) => Err(record(
+                            name,
+                            &path,
+                            ParticipantOutcome::TimedOut,
+                            0,
+                            Some(format!("the snapshot took longer than {timeout:?}")),
+                        )),
+                    }
+                },
+            ))
             .await;
             let writes = snapshots.into_iter().map(|snapshot| async move {
                 let (name, path, bytes) = match snapshot {
@@ -147,21 +172,43 @@ impl Persister {
                 let len = bytes.len() as u64;
                 let target = path.clone();
                 let written =
-                    tokio::task::spawn_blocking(move || files::write_and_rename(&target, &bytes)).await;
+                    tokio::task::spawn_blocking(move || files::write_and_rename(&target, &bytes))
+                        .await;
                 match written {
                     Ok(Ok(())) => record(name, &path, ParticipantOutcome::Completed, len, None),
                     Ok(Err(e)) => {
-                        let e = PersistError::Write { path: path.clone(), source: e };
-                        record(name, &path, ParticipantOutcome::Failed, 0, Some(e.to_string()))
+                        let e = PersistError::Write {
+                            path: path.clone(),
+                            source: e,
+                        };
+                        record(
+                            name,
+                            &path,
+                            ParticipantOutcome::Failed,
+                            0,
+                            Some(e.to_string()),
+                        )
                     }
-                    Err(e) => record(name, &path, ParticipantOutcome::Panicked, 0, Some(e.to_string())),
+                    Err(e) => record(
+                        name,
+                        &path,
+                        ParticipantOutcome::Panicked,
+                        0,
+                        Some(e.to_string()),
+                    ),
                 }
             });
             let mut files = join_all(writes).await;
-            if files.iter().any(|f| f.outcome == ParticipantOutcome::Completed) {
+            if files
+                .iter()
+                .any(|f| f.outcome == ParticipantOutcome::Completed)
+            {
                 let synced = tokio::task::spawn_blocking(move || files::sync_dir(&dir)).await;
                 if let Ok(Err(e)) | Err(e) = synced.map_err(std::io::Error::other) {
-                    for f in files.iter_mut().filter(|f| f.outcome == ParticipantOutcome::Completed) {
+                    for f in files
+                        .iter_mut()
+                        .filter(|f| f.outcome == ParticipantOutcome::Completed)
+                    {
                         f.outcome = ParticipantOutcome::Failed;
                         f.error = Some(format!("directory fsync failed: {e}"));
                     }
@@ -184,7 +231,13 @@ fn record(
     bytes: u64,
     error: Option<String>,
 ) -> FileRecord {
-    FileRecord { name, path: path.display().to_string(), outcome, bytes, error }
+    FileRecord {
+        name,
+        path: path.display().to_string(),
+        outcome,
+        bytes,
+        error,
+    }
 }
 
 fn envelope_bytes(name: &str, data: serde_json::Value) -> Result<Vec<u8>, String> {
@@ -202,10 +255,14 @@ fn envelope_bytes(name: &str, data: serde_json::Value) -> Result<Vec<u8>, String
 /// # Errors
 /// [`PersistError::Serialize`] or [`PersistError::Write`].
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), PersistError> {
-    let bytes = serde_json::to_vec_pretty(value)
-        .map_err(|source| PersistError::Serialize { what: path.display().to_string(), source })?;
-    files::write_atomic(path, &bytes)
-        .map_err(|source| PersistError::Write { path: path.to_owned(), source })
+    let bytes = serde_json::to_vec_pretty(value).map_err(|source| PersistError::Serialize {
+        what: path.display().to_string(),
+        source,
+    })?;
+    files::write_atomic(path, &bytes).map_err(|source| PersistError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 impl Actor for Persister {
@@ -221,7 +278,11 @@ impl Actor for Persister {
                 ctx.spawn(
                     async move {
                         let report = run.await;
-                        let failed = report.files.iter().filter(|f| f.outcome.is_failure()).count();
+                        let failed = report
+                            .files
+                            .iter()
+                            .filter(|f| f.outcome.is_failure())
+                            .count();
                         tracing::debug!(files = report.files.len(), failed, "autosave done");
                     }
                     .into_actor(this),
@@ -258,7 +319,10 @@ impl Handler<WriteSummary> for Persister {
             let target = path.clone();
             tokio::task::spawn_blocking(move || write_json_atomic(&target, &*report))
                 .await
-                .map_err(|e| PersistError::Write { path: path.clone(), source: std::io::Error::other(e) })??;
+                .map_err(|e| PersistError::Write {
+                    path: path.clone(),
+                    source: std::io::Error::other(e),
+                })??;
             Ok(SummaryWritten { path })
         })
     }

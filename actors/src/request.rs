@@ -70,7 +70,11 @@ impl ShutdownRequest {
     /// A graceful request with a fresh id.
     pub fn graceful(source: RequestSource, reason: impl Into<String>) -> Self {
         Self {
-            id: format!("{}-{}", std::process::id(), NEXT_REQUEST.fetch_add(1, Ordering::Relaxed)),
+            id: format!(
+                "{}-{}",
+                std::process::id(),
+                NEXT_REQUEST.fetch_add(1, Ordering::Relaxed)
+            ),
             forced: false,
             reason: reason.into(),
             source,
@@ -81,7 +85,10 @@ impl ShutdownRequest {
 
     /// A forced request with a fresh id.
     pub fn forced(source: RequestSource, reason: impl Into<String>) -> Self {
-        Self { forced: true, ..Self::graceful(source, reason) }
+        Self {
+            forced: true,
+            ..Self::graceful(source, reason)
+        }
     }
 
     /// The same request, asking for a restart.
@@ -129,7 +136,10 @@ impl ShutdownResponse {
 /// A shutdown hook: runs for every request, graceful or forced, and may cancel graceful ones.
 /// It may finish at once or return a future (bounded by the hook budget).
 pub type HookFn = Box<
-    dyn Fn(&ShutdownRequest, &ShutdownResponse) -> Option<LocalBoxFuture<'static, Result<(), String>>>
+    dyn Fn(
+            &ShutdownRequest,
+            &ShutdownResponse,
+        ) -> Option<LocalBoxFuture<'static, Result<(), String>>>
         + Send,
 >;
 
@@ -154,7 +164,9 @@ where
 {
     Box::new(move |req, resp| {
         let fut = f(req.clone(), resp.clone());
-        Some(Box::pin(async move { fut.await.map_err(|e| e.to_string()) }))
+        Some(Box::pin(
+            async move { fut.await.map_err(|e| e.to_string()) },
+        ))
     })
 }
 
@@ -168,7 +180,8 @@ pub fn recipient_hook(recipient: actix::Recipient<crate::messages::ShutdownReque
             response: resp.clone(),
         });
         Some(Box::pin(async move {
-            sent.await.map_err(|e| format!("the hook actor is unreachable: {e}"))?
+            sent.await
+                .map_err(|e| format!("the hook actor is unreachable: {e}"))?
         }))
     })
 }

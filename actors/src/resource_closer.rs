@@ -28,7 +28,10 @@ pub struct ResourceCloser {
 impl std::fmt::Debug for ResourceCloser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResourceCloser")
-            .field("resources", &self.resources.iter().map(|r| &r.name).collect::<Vec<_>>())
+            .field(
+                "resources",
+                &self.resources.iter().map(|r| &r.name).collect::<Vec<_>>(),
+            )
             .field("default_timeout", &self.default_timeout)
             .finish()
     }
@@ -37,7 +40,10 @@ impl std::fmt::Debug for ResourceCloser {
 impl ResourceCloser {
     /// A closer whose resources get `default_timeout` each unless they set their own.
     pub fn new(default_timeout: Duration) -> Self {
-        Self { resources: Vec::new(), default_timeout }
+        Self {
+            resources: Vec::new(),
+            default_timeout,
+        }
     }
 }
 
@@ -49,7 +55,11 @@ impl Handler<RegisterResource> for ResourceCloser {
     type Result = ();
 
     fn handle(&mut self, msg: RegisterResource, _: &mut Context<Self>) {
-        self.resources.push(Resource { name: msg.name, closer: msg.closer, timeout: msg.timeout });
+        self.resources.push(Resource {
+            name: msg.name,
+            closer: msg.closer,
+            timeout: msg.timeout,
+        });
     }
 }
 
@@ -63,7 +73,9 @@ impl Handler<CloseAll> for ResourceCloser {
             let mut report = CloseReport::default();
             for resource in resources.into_iter().rev() {
                 let limit = resource.timeout.unwrap_or(default_timeout);
-                report.resources.push(close_one(resource, limit, msg.deadline).await);
+                report
+                    .resources
+                    .push(close_one(resource, limit, msg.deadline).await);
             }
             report
         })
@@ -75,7 +87,10 @@ async fn close_one(resource: Resource, limit: Duration, deadline: Instant) -> Re
     let until = (started + limit).min(deadline);
     let name = resource.name;
     let (outcome, error) = if until <= started {
-        (ParticipantOutcome::TimedOut, Some("no time left before the shutdown deadline".to_owned()))
+        (
+            ParticipantOutcome::TimedOut,
+            Some("no time left before the shutdown deadline".to_owned()),
+        )
     } else {
         // The closer may panic before it returns a future: call it inside the guard.
         let closer = resource.closer;

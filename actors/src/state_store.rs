@@ -41,7 +41,10 @@ pub fn validate_name(name: &str) -> Result<(), PersistError> {
         Some("it contains '..'")
     } else if name.starts_with('.') {
         Some("it starts with '.'")
-    } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
         Some("it contains a path separator or another character outside [A-Za-z0-9._-]")
     } else if RESERVED_NAMES.contains(&name) {
         Some("it is reserved for the library's own files")
@@ -49,7 +52,10 @@ pub fn validate_name(name: &str) -> Result<(), PersistError> {
         None
     };
     match why {
-        Some(why) => Err(PersistError::InvalidName { name: name.to_owned(), why }),
+        Some(why) => Err(PersistError::InvalidName {
+            name: name.to_owned(),
+            why,
+        }),
         None => Ok(()),
     }
 }
@@ -134,9 +140,15 @@ impl StateStore {
             Some(Err(why)) => return self.archive(&path, why).map(Loaded::Archived),
         };
         match serde_json::from_value::<T>(envelope.data) {
-            Ok(value) => Ok(Loaded::Restored { value, saved_at: envelope.saved_at }),
+            Ok(value) => Ok(Loaded::Restored {
+                value,
+                saved_at: envelope.saved_at,
+            }),
             Err(e) => self
-                .archive(&path, format!("its data does not have the expected shape: {e}"))
+                .archive(
+                    &path,
+                    format!("its data does not have the expected shape: {e}"),
+                )
                 .map(Loaded::Archived),
         }
     }
@@ -149,8 +161,10 @@ impl StateStore {
     pub fn scan(&self) -> Result<(Vec<FoundState>, Vec<ArchivedFile>), PersistError> {
         let mut found = Vec::new();
         let mut archived = Vec::new();
-        let entries = fs::read_dir(&self.dir)
-            .map_err(|source| PersistError::Read { path: self.dir.clone(), source })?;
+        let entries = fs::read_dir(&self.dir).map_err(|source| PersistError::Read {
+            path: self.dir.clone(),
+            source,
+        })?;
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for path in paths {
@@ -181,10 +195,16 @@ impl StateStore {
     }
 
     fn archive(&self, path: &Path, why: String) -> Result<ArchivedFile, PersistError> {
-        let archived_as = files::archive_broken(path)
-            .map_err(|source| PersistError::Write { path: path.to_owned(), source })?;
+        let archived_as = files::archive_broken(path).map_err(|source| PersistError::Write {
+            path: path.to_owned(),
+            source,
+        })?;
         tracing::warn!(file = %path.display(), archived_as = %archived_as.display(), "unusable state file archived: {why}");
-        Ok(ArchivedFile { file: path.to_owned(), archived_as, why })
+        Ok(ArchivedFile {
+            file: path.to_owned(),
+            archived_as,
+            why,
+        })
     }
 }
 
@@ -193,7 +213,12 @@ fn read_envelope(path: &Path) -> Result<Option<Result<Envelope, String>>, Persis
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(PersistError::Read { path: path.to_owned(), source }),
+        Err(source) => {
+            return Err(PersistError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
     };
     let envelope = match serde_json::from_slice::<Envelope>(&bytes) {
         Ok(e) => e,

@@ -41,7 +41,13 @@ pub struct ExitCodes {
 
 impl Default for ExitCodes {
     fn default() -> Self {
-        Self { clean: 0, restart: 75, failed: 1, already_running: 73, config: 2 }
+        Self {
+            clean: 0,
+            restart: 75,
+            failed: 1,
+            already_running: 73,
+            config: 2,
+        }
     }
 }
 
@@ -219,7 +225,10 @@ impl std::fmt::Debug for Supervisor {
         f.debug_struct("Supervisor")
             .field("config", &self.config)
             .field("closing", &self.closing.is_closing())
-            .field("hooks", &self.hooks.iter().map(|h| &h.name).collect::<Vec<_>>())
+            .field(
+                "hooks",
+                &self.hooks.iter().map(|h| &h.name).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -257,23 +266,35 @@ impl Supervisor {
     }
 
     fn ask_hooks(&self, request: &ShutdownRequest) -> impl Future<Output = HookRound> + 'static {
-        let hooks: Vec<(String, Rc<HookFn>)> =
-            self.hooks.iter().map(|h| (h.name.clone(), Rc::clone(&h.hook))).collect();
+        let hooks: Vec<(String, Rc<HookFn>)> = self
+            .hooks
+            .iter()
+            .map(|h| (h.name.clone(), Rc::clone(&h.hook)))
+            .collect();
         let budget = self.config.hook_budget;
         let request = request.clone();
         async move {
-            let mut round = HookRound { vetoed_by: Vec::new(), errors: Vec::new(), at: SystemTime::now() };
+            let mut round = HookRound {
+                vetoed_by: Vec::new(),
+                errors: Vec::new(),
+                at: SystemTime::now(),
+            };
             for (name, hook) in hooks {
                 let response = ShutdownResponse::new();
-                let started = std::panic::catch_unwind(AssertUnwindSafe(|| hook(&request, &response)));
+                let started =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| hook(&request, &response)));
                 let failure = match started {
                     Err(panic) => Some((ParticipantOutcome::Panicked, panic_message(&*panic))),
                     Ok(None) => None,
                     Ok(Some(fut)) => {
-                        match tokio::time::timeout(budget, AssertUnwindSafe(fut).catch_unwind()).await {
+                        match tokio::time::timeout(budget, AssertUnwindSafe(fut).catch_unwind())
+                            .await
+                        {
                             Ok(Ok(Ok(()))) => None,
                             Ok(Ok(Err(e))) => Some((ParticipantOutcome::Failed, e)),
-                            Ok(Err(panic)) => Some((ParticipantOutcome::Panicked, panic_message(&*panic))),
+                            Ok(Err(panic)) => {
+                                Some((ParticipantOutcome::Panicked, panic_message(&*panic)))
+                            }
                             Err(_) => Some((
                                 ParticipantOutcome::TimedOut,
                                 format!("did not answer within the hook budget of {budget:?}"),
@@ -284,7 +305,11 @@ impl Supervisor {
                 match failure {
                     Some((outcome, error)) => {
                         tracing::error!(hook = %name, ?outcome, "shutdown hook: {error}; it does not cancel");
-                        round.errors.push(HookRecord { hook: name, outcome, error: Some(error) });
+                        round.errors.push(HookRecord {
+                            hook: name,
+                            outcome,
+                            error: Some(error),
+                        });
                     }
                     None if response.is_canceled() => {
                         if request.forced {
@@ -302,7 +327,12 @@ impl Supervisor {
         }
     }
 
-    fn decide(&mut self, request: ShutdownRequest, round: HookRound, ctx: &mut Context<Self>) -> RequestAnswer {
+    fn decide(
+        &mut self,
+        request: ShutdownRequest,
+        round: HookRound,
+        ctx: &mut Context<Self>,
+    ) -> RequestAnswer {
         self.hook_errors.extend(round.errors);
         let id = request.id.clone();
         if !matches!(self.phase, Phase::Idle) {
@@ -313,19 +343,32 @@ impl Supervisor {
             // force after a "not ready") is an escalation.
             let escalated = request.forced && (self.deferred.is_some() || !self.vetoes.is_empty());
             self.begin(request, escalated, ctx);
-            return RequestAnswer { request_id: id, ready: true, vetoed_by: Vec::new(), joined: false };
+            return RequestAnswer {
+                request_id: id,
+                ready: true,
+                vetoed_by: Vec::new(),
+                joined: false,
+            };
         }
         let at = files::rfc3339(round.at);
-        self.vetoes.extend(round.vetoed_by.iter().map(|hook| VetoRecord {
-            hook: hook.clone(),
-            at: at.clone(),
-            request_id: id.clone(),
-        }));
-        self.emit(&StepEvent::Vetoed { by: round.vetoed_by.clone() });
+        self.vetoes
+            .extend(round.vetoed_by.iter().map(|hook| VetoRecord {
+                hook: hook.clone(),
+                at: at.clone(),
+                request_id: id.clone(),
+            }));
+        self.emit(&StepEvent::Vetoed {
+            by: round.vetoed_by.clone(),
+        });
         if request.source == RequestSource::Signal {
             self.defer(request, ctx);
         }
-        RequestAnswer { request_id: id, ready: false, vetoed_by: round.vetoed_by, joined: false }
+        RequestAnswer {
+            request_id: id,
+            ready: false,
+            vetoed_by: round.vetoed_by,
+            joined: false,
+        }
     }
 
     /// A vetoed signal is retried until the grace deadline, then escalated to forced.
@@ -340,8 +383,14 @@ impl Supervisor {
         };
         if Instant::now() >= deadline {
             let (request, _) = self.deferred.take().expect("deferred request is set");
-            tracing::warn!("graceful shutdown deferred by hooks until the grace deadline; forcing it");
-            let forced = ShutdownRequest { forced: true, reason: format!("{} (escalated after vetoes)", request.reason), ..request };
+            tracing::warn!(
+                "graceful shutdown deferred by hooks until the grace deadline; forcing it"
+            );
+            let forced = ShutdownRequest {
+                forced: true,
+                reason: format!("{} (escalated after vetoes)", request.reason),
+                ..request
+            };
             self.begin(forced, true, ctx);
         } else {
             let wait = self.config.veto_retry.min(deadline - Instant::now());
@@ -353,11 +402,18 @@ impl Supervisor {
         if request.forced {
             self.escalate(&request.reason);
         }
-        RequestAnswer { request_id: request.id.clone(), ready: true, vetoed_by: Vec::new(), joined: true }
+        RequestAnswer {
+            request_id: request.id.clone(),
+            ready: true,
+            vetoed_by: Vec::new(),
+            joined: true,
+        }
     }
 
     fn escalate(&mut self, reason: &str) {
-        let Phase::Running(control) = &self.phase else { return };
+        let Phase::Running(control) = &self.phase else {
+            return;
+        };
         if control.forced.get() {
             return;
         }
@@ -370,11 +426,15 @@ impl Supervisor {
             changed
         });
         if let Some(hard) = &control.hard {
-            let _ = hard.send(hard_deadline::Signal::Deadline(control.deadline.borrow().into_std()));
+            let _ = hard.send(hard_deadline::Signal::Deadline(
+                control.deadline.borrow().into_std(),
+            ));
         }
         self.participants.abort_tasks.do_send(AbortAll);
         tracing::warn!("shutdown escalated to forced: {reason}");
-        self.emit(&StepEvent::Escalated { reason: reason.to_owned() });
+        self.emit(&StepEvent::Escalated {
+            reason: reason.to_owned(),
+        });
     }
 
     fn begin(&mut self, request: ShutdownRequest, escalated: bool, ctx: &mut Context<Self>) {
@@ -385,7 +445,11 @@ impl Supervisor {
         self.deferred = None;
         self.closing.set();
         let started = Instant::now();
-        let budget = if request.forced { self.config.forced_budget } else { self.config.grace };
+        let budget = if request.forced {
+            self.config.forced_budget
+        } else {
+            self.config.grace
+        };
         let deadline = started + budget;
         let codes = self.config.exit_codes;
         let progress = Arc::new(Mutex::new(ShutdownReport {
@@ -398,7 +462,11 @@ impl Supervisor {
             forced: request.forced,
             escalated,
             restart: request.restart,
-            exit_code: if request.restart { codes.restart } else { codes.clean },
+            exit_code: if request.restart {
+                codes.restart
+            } else {
+                codes.clean
+            },
             pending_jobs: None,
             vetoes: self.vetoes.clone(),
             hook_errors: self.hook_errors.clone(),
@@ -409,7 +477,12 @@ impl Supervisor {
             logs_dropped: 0,
         }));
         let hard = self.config.hard_deadline.clone().map(|hard| {
-            hard_deadline::arm(hard, deadline.into_std(), Arc::clone(&progress), Arc::clone(&self.current_step))
+            hard_deadline::arm(
+                hard,
+                deadline.into_std(),
+                Arc::clone(&progress),
+                Arc::clone(&self.current_step),
+            )
         });
         let control = Rc::new(RunControl {
             forced: Cell::new(request.forced),
@@ -428,7 +501,11 @@ impl Supervisor {
             pending_jobs: self.pending_jobs.clone(),
             started,
         };
-        ctx.spawn(run.run().into_actor(self).map(|report, this, ctx| this.finish(report, ctx)));
+        ctx.spawn(
+            run.run()
+                .into_actor(self)
+                .map(|report, this, ctx| this.finish(report, ctx)),
+        );
     }
 
     fn finish(&mut self, report: ShutdownReport, _: &mut Context<Self>) {
@@ -443,7 +520,9 @@ impl Supervisor {
             let _ = waiter.send(Arc::clone(&report));
         }
         for subscriber in &self.subscribers {
-            subscriber.do_send(ShutdownComplete { report: Arc::clone(&report) });
+            subscriber.do_send(ShutdownComplete {
+                report: Arc::clone(&report),
+            });
         }
         if self.config.stop_system
             && let Some(system) = actix::System::try_current()
@@ -482,17 +561,28 @@ impl Pipeline {
     /// Time this step may take: its own timeout, capped by the deadline, never below the
     /// floor (once the deadline is exhausted the run switches to forced mode).
     fn limit(&self, own: Duration) -> Duration {
-        let left = self.control.deadline.borrow().saturating_duration_since(Instant::now());
+        let left = self
+            .control
+            .deadline
+            .borrow()
+            .saturating_duration_since(Instant::now());
         if left.is_zero() && !self.control.forced.get() {
             self.control.forced.set(true);
             self.control.escalated.set(true);
             tracing::warn!("shutdown deadline exhausted; the remaining steps run in forced mode");
-            self.emit(&StepEvent::Escalated { reason: "deadline exhausted".to_owned() });
+            self.emit(&StepEvent::Escalated {
+                reason: "deadline exhausted".to_owned(),
+            });
         }
         own.min(left).max(self.config.min_step_time)
     }
 
-    async fn call<M>(&self, to: &Recipient<M>, msg: M, own: Duration) -> Result<M::Result, StepError>
+    async fn call<M>(
+        &self,
+        to: &Recipient<M>,
+        msg: M,
+        own: Duration,
+    ) -> Result<M::Result, StepError>
     where
         M: Message + Send + 'static,
         M::Result: Send,
@@ -522,15 +612,30 @@ impl Pipeline {
         let (outcome, error) = match result {
             Ok(None) => (StepOutcome::Completed, None),
             Ok(Some(e)) => (StepOutcome::Failed, Some(e)),
-            Err(StepError::TimedOut(limit)) => {
-                (StepOutcome::TimedOut, Some(format!("no answer within {limit:?}")))
-            }
+            Err(StepError::TimedOut(limit)) => (
+                StepOutcome::TimedOut,
+                Some(format!("no answer within {limit:?}")),
+            ),
             Err(StepError::Unreachable(e)) => (StepOutcome::Failed, Some(e)),
         };
-        let record = StepRecord { name: name.to_owned(), outcome, duration_ms: millis(began.elapsed()), error };
+        let record = StepRecord {
+            name: name.to_owned(),
+            outcome,
+            duration_ms: millis(began.elapsed()),
+            error,
+        };
         match &record.error {
-            Some(e) => tracing::warn!(step = name, ?outcome, duration_ms = record.duration_ms, "shutdown step: {e}"),
-            None => tracing::info!(step = name, duration_ms = record.duration_ms, "shutdown step completed"),
+            Some(e) => tracing::warn!(
+                step = name,
+                ?outcome,
+                duration_ms = record.duration_ms,
+                "shutdown step: {e}"
+            ),
+            None => tracing::info!(
+                step = name,
+                duration_ms = record.duration_ms,
+                "shutdown step completed"
+            ),
         }
         self.with_report(|r| r.steps.push(record.clone()));
         self.emit(&StepEvent::Finished { record });
@@ -540,7 +645,9 @@ impl Pipeline {
         if let Ok(mut step) = self.current_step.lock() {
             name.clone_into(&mut step);
         }
-        self.emit(&StepEvent::Started { step: name.to_owned() });
+        self.emit(&StepEvent::Started {
+            step: name.to_owned(),
+        });
         Instant::now()
     }
 
@@ -555,35 +662,53 @@ impl Pipeline {
 
         let began = self.start_step("cancel_tasks");
         let now = Instant::now();
-        let left = self.control.deadline.borrow().saturating_duration_since(now);
+        let left = self
+            .control
+            .deadline
+            .borrow()
+            .saturating_duration_since(now);
         let msg = CancelAll {
             grace: self.config.task_grace,
             deadline: now + (left / 2).min(steps.cancel_tasks),
             forced: self.control.forced.get(),
         };
-        let result = self.call(&p.cancel_tasks, msg, steps.cancel_tasks).await.map(|report| {
-            self.with_report(|r| r.tasks = report.tasks);
-            None
-        });
+        let result = self
+            .call(&p.cancel_tasks, msg, steps.cancel_tasks)
+            .await
+            .map(|report| {
+                self.with_report(|r| r.tasks = report.tasks);
+                None
+            });
         self.record("cancel_tasks", began, result);
 
         let began = self.start_step("flush_logs");
-        let result = self.call(&p.flush_logs, FlushLogs, steps.flush_logs).await.map(|ack| match ack {
-            Ok(ack) => {
-                self.with_report(|r| r.logs_dropped = ack.dropped);
-                None
-            }
-            Err(e) => Some(e.to_string()),
-        });
+        let result = self
+            .call(&p.flush_logs, FlushLogs, steps.flush_logs)
+            .await
+            .map(|ack| match ack {
+                Ok(ack) => {
+                    self.with_report(|r| r.logs_dropped = ack.dropped);
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            });
         self.record("flush_logs", began, result);
 
         let began = self.start_step("persist_state");
         let critical_only = self.control.forced.get();
-        let result = self.call(&p.persist, PersistAll { critical_only }, steps.persist_state).await.map(|report| {
-            let failures = failures(report.files.iter().map(|f| (&f.name, f.outcome, &f.error)));
-            self.with_report(|r| r.files = report.files);
-            failures
-        });
+        let result = self
+            .call(
+                &p.persist,
+                PersistAll { critical_only },
+                steps.persist_state,
+            )
+            .await
+            .map(|report| {
+                let failures =
+                    failures(report.files.iter().map(|f| (&f.name, f.outcome, &f.error)));
+                self.with_report(|r| r.files = report.files);
+                failures
+            });
         if let Some(pending) = &self.pending_jobs {
             let pending = pending();
             self.with_report(|r| r.pending_jobs = Some(pending));
@@ -592,12 +717,22 @@ impl Pipeline {
 
         let began = self.start_step("close_resources");
         let limit = self.limit(steps.close_resources);
-        let msg = CloseAll { deadline: Instant::now() + limit };
-        let result = self.call(&p.close, msg, steps.close_resources).await.map(|report| {
-            let failures = failures(report.resources.iter().map(|r| (&r.name, r.outcome, &r.error)));
-            self.with_report(|r| r.resources = report.resources);
-            failures
-        });
+        let msg = CloseAll {
+            deadline: Instant::now() + limit,
+        };
+        let result = self
+            .call(&p.close, msg, steps.close_resources)
+            .await
+            .map(|report| {
+                let failures = failures(
+                    report
+                        .resources
+                        .iter()
+                        .map(|r| (&r.name, r.outcome, &r.error)),
+                );
+                self.with_report(|r| r.resources = report.resources);
+                failures
+            });
         self.record("close_resources", began, result);
 
         let began = self.start_step("write_summary");
@@ -614,25 +749,30 @@ impl Pipeline {
             r.steps.pop();
             summary
         });
-        let result = self.call(&p.write_summary, WriteSummary(summary), steps.write_summary).await.map(|written| {
-            written.err().map(|e| e.to_string())
-        });
+        let result = self
+            .call(&p.write_summary, WriteSummary(summary), steps.write_summary)
+            .await
+            .map(|written| written.err().map(|e| e.to_string()));
         self.record("write_summary", began, result);
 
         let began = self.start_step("release_lock");
-        let result = self.call(&p.release_lock, ReleaseLock, steps.release_lock).await.map(|released| {
-            released.err().map(|e| e.to_string())
-        });
+        let result = self
+            .call(&p.release_lock, ReleaseLock, steps.release_lock)
+            .await
+            .map(|released| released.err().map(|e| e.to_string()));
         self.record("release_lock", began, result);
 
         let began = self.start_step("stop_logging");
-        let result = self.call(&p.stop_logging, StopLogging, steps.stop_logging).await.map(|stopped| match stopped {
-            Ok(stopped) => {
-                self.with_report(|r| r.logs_dropped = stopped.dropped);
-                None
-            }
-            Err(e) => Some(e.to_string()),
-        });
+        let result = self
+            .call(&p.stop_logging, StopLogging, steps.stop_logging)
+            .await
+            .map(|stopped| match stopped {
+                Ok(stopped) => {
+                    self.with_report(|r| r.logs_dropped = stopped.dropped);
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            });
         self.record("stop_logging", began, result);
 
         if let Ok(mut step) = self.current_step.lock() {
@@ -671,15 +811,20 @@ impl Pipeline {
     }
 }
 
-fn failures<'a>(items: impl Iterator<Item = (&'a String, ParticipantOutcome, &'a Option<String>)>) -> Option<String> {
+fn failures<'a>(
+    items: impl Iterator<Item = (&'a String, ParticipantOutcome, &'a Option<String>)>,
+) -> Option<String> {
     let failed: Vec<String> = items
         .filter(|(_, outcome, _)| outcome.is_failure())
         .map(|(name, outcome, error)| {
-            format!("{name}: {}", error.as_deref().unwrap_or(match outcome {
-                ParticipantOutcome::TimedOut => "timed out",
-                ParticipantOutcome::Panicked => "panicked",
-                _ => "failed",
-            }))
+            format!(
+                "{name}: {}",
+                error.as_deref().unwrap_or(match outcome {
+                    ParticipantOutcome::TimedOut => "timed out",
+                    ParticipantOutcome::Panicked => "panicked",
+                    _ => "failed",
+                })
+            )
         })
         .collect();
     (!failed.is_empty()).then(|| failed.join("; "))
@@ -700,7 +845,9 @@ impl Handler<RequestShutdown> for Supervisor {
         }
         let round = self.ask_hooks(&request);
         AtomicResponse::new(Box::pin(
-            round.into_actor(self).map(move |round, this, ctx| this.decide(request, round, ctx)),
+            round
+                .into_actor(self)
+                .map(move |round, this, ctx| this.decide(request, round, ctx)),
         ))
     }
 }
@@ -709,13 +856,19 @@ impl Handler<RetryDeferred> for Supervisor {
     type Result = AtomicResponse<Self, ()>;
 
     fn handle(&mut self, _: RetryDeferred, _: &mut Context<Self>) -> Self::Result {
-        let Some((request, _)) = self.deferred.clone().filter(|_| matches!(self.phase, Phase::Idle)) else {
+        let Some((request, _)) = self
+            .deferred
+            .clone()
+            .filter(|_| matches!(self.phase, Phase::Idle))
+        else {
             return AtomicResponse::new(Box::pin(fut::ready(())));
         };
         let round = self.ask_hooks(&request);
-        AtomicResponse::new(Box::pin(round.into_actor(self).map(move |round, this, ctx| {
-            this.decide(request, round, ctx);
-        })))
+        AtomicResponse::new(Box::pin(round.into_actor(self).map(
+            move |round, this, ctx| {
+                this.decide(request, round, ctx);
+            },
+        )))
     }
 }
 
@@ -738,7 +891,10 @@ impl Handler<WaitForShutdown> for Supervisor {
             }
             _ => self.waiters.push(tx),
         }
-        Box::pin(async move { rx.await.expect("the Supervisor answers every waiter before it stops") })
+        Box::pin(async move {
+            rx.await
+                .expect("the Supervisor answers every waiter before it stops")
+        })
     }
 }
 
@@ -747,7 +903,9 @@ impl Handler<Subscribe> for Supervisor {
 
     fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) {
         if let Phase::Done(report) = &self.phase {
-            msg.0.do_send(ShutdownComplete { report: Arc::clone(report) });
+            msg.0.do_send(ShutdownComplete {
+                report: Arc::clone(report),
+            });
         } else {
             self.subscribers.push(msg.0);
         }
@@ -758,7 +916,11 @@ impl Handler<RegisterHook> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, msg: RegisterHook, _: &mut Context<Self>) {
-        self.hooks.push(Hook { id: msg.id, name: msg.name, hook: Rc::new(msg.hook) });
+        self.hooks.push(Hook {
+            id: msg.id,
+            name: msg.name,
+            hook: Rc::new(msg.hook),
+        });
     }
 }
 
@@ -786,9 +948,15 @@ impl Handler<GetStatus> for Supervisor {
         MessageResult(match &self.phase {
             Phase::Idle => SupervisorState::Running,
             Phase::Running(_) => SupervisorState::Closing {
-                step: self.current_step.lock().map(|s| s.clone()).unwrap_or_default(),
+                step: self
+                    .current_step
+                    .lock()
+                    .map(|s| s.clone())
+                    .unwrap_or_default(),
             },
-            Phase::Done(report) => SupervisorState::Finished { exit_code: report.exit_code },
+            Phase::Done(report) => SupervisorState::Finished {
+                exit_code: report.exit_code,
+            },
         })
     }
 }

@@ -1,16 +1,23 @@
 //! TaskMonitor: named background tasks on the actor's thread, each with a cancellation token.
 //! At [`CancelAll`] every token fires, each task gets its grace, then it is aborted; panics
 //! are contained; crashed tasks may restart with exponential backoff.
+//!
+//! Cost model (see `benches/compare.rs`): every task records its own end in a slot of one
+//! shared table, so CancelAll waits on a single counter rather than on one join handle and
+//! one timer per task, and needs one timer per distinct deadline. Names are checked for
+//! duplicates through a hash index, so spawning stays O(1) per task.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use actix::prelude::*;
 use futures::FutureExt;
-use futures::future::join_all;
-use tokio::task::{AbortHandle, JoinHandle};
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -28,27 +35,188 @@ pub const BACKOFF_START: Duration = Duration::from_secs(1);
 /// Longest restart delay; a run that lasted longer than this resets the backoff.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
-#[derive(Debug)]
-struct Status {
+/// Why a task was aborted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AbortReason {
+    /// Still running when its grace (or the CancelAll deadline) ran out.
+    PastGrace,
+    /// Aborted by [`AbortAll`] (an escalation) before it ended.
+    Forced,
+}
+
+impl AbortReason {
+    fn text(self) -> &'static str {
+        match self {
+            Self::PastGrace => "ignored cancellation past its grace",
+            Self::Forced => "aborted by a forced shutdown",
+        }
+    }
+}
+
+/// One spawned task, in spawn order.
+struct Slot {
+    name: String,
+    grace: Option<Duration>,
+    /// Dropped once the task has ended, so that its memory is freed.
+    abort: Option<AbortHandle>,
     state: TaskState,
     restarts: u32,
     last_error: Option<String>,
+    aborted: Option<AbortReason>,
 }
 
-type Ended = (TaskOutcome, Option<String>);
+impl Slot {
+    fn is_ended(&self) -> bool {
+        matches!(self.state, TaskState::Ended(_))
+    }
 
-struct Entry {
-    name: String,
-    grace: Option<Duration>,
-    status: Rc<RefCell<Status>>,
-    join: Option<JoinHandle<Ended>>,
-    abort: AbortHandle,
+    /// The error a report gives for this task's end: the last run's for a crash, the reason
+    /// for an abort.
+    fn end_error(&self) -> Option<String> {
+        match self.state {
+            TaskState::Ended(TaskOutcome::Failed | TaskOutcome::Panicked) => {
+                self.last_error.clone()
+            }
+            TaskState::Ended(TaskOutcome::Aborted) => {
+                Some(self.aborted.unwrap_or(AbortReason::Forced).text().to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The table the monitor and its tasks share (all on the actor's thread).
+#[derive(Default)]
+struct Table {
+    slots: RefCell<Vec<Slot>>,
+    /// Slots below this index belong to a CancelAll already.
+    claimed: Cell<usize>,
+    /// Claimed tasks that have not ended yet.
+    waiting_for: Cell<usize>,
+    /// The CancelAll waiting for `waiting_for` to reach zero.
+    waiter: Cell<Option<Waker>>,
+}
+
+impl Table {
+    /// Records the end of task `index` (once; later calls are ignored) and wakes CancelAll
+    /// when it was the last one it waited for.
+    fn end(&self, index: usize, outcome: TaskOutcome, aborted: Option<AbortReason>) {
+        let Ok(mut slots) = self.slots.try_borrow_mut() else {
+            return;
+        };
+        let slot = &mut slots[index];
+        if slot.is_ended() {
+            return;
+        }
+        slot.state = TaskState::Ended(outcome);
+        slot.aborted = aborted;
+        let handle = slot.abort.take();
+        drop(slots);
+        drop(handle);
+        self.ended_claimed(index, 1);
+    }
+
+    fn ended_claimed(&self, index: usize, count: usize) {
+        if index < self.claimed.get() && count > 0 {
+            let left = self.waiting_for.get().saturating_sub(count);
+            self.waiting_for.set(left);
+            if left == 0
+                && let Some(waiter) = self.waiter.take()
+            {
+                waiter.wake();
+            }
+        }
+    }
+
+    fn update(&self, index: usize, f: impl FnOnce(&mut Slot)) {
+        f(&mut self.slots.borrow_mut()[index]);
+    }
+
+    fn name(&self, index: usize) -> String {
+        self.slots.borrow()[index].name.clone()
+    }
+
+    /// Resolves once every claimed task has ended.
+    async fn all_claimed_ended(&self) {
+        std::future::poll_fn(|cx| {
+            if self.waiting_for.get() == 0 {
+                Poll::Ready(())
+            } else {
+                self.waiter.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+
+    /// Aborts the still-running tasks of `range` whose deadline is at or before `now`.
+    fn abort_expired(
+        &self,
+        range: std::ops::Range<usize>,
+        deadline_of: &impl Fn(&Slot) -> Instant,
+        now: Instant,
+    ) {
+        let mut aborted = Vec::new();
+        {
+            let mut slots = self.slots.borrow_mut();
+            for slot in &mut slots[range.clone()] {
+                if slot.is_ended() || deadline_of(slot) > now {
+                    continue;
+                }
+                tracing::warn!(task = %slot.name, "task ignored cancellation past its grace; aborted");
+                slot.state = TaskState::Ended(TaskOutcome::Aborted);
+                slot.aborted = Some(AbortReason::PastGrace);
+                aborted.extend(slot.abort.take());
+            }
+        }
+        let count = aborted.len();
+        for handle in aborted {
+            handle.abort();
+        }
+        self.ended_claimed(range.start, count);
+    }
+}
+
+/// Records an abort when a task's future is dropped before it ended (AbortAll, or the
+/// runtime going away).
+struct EndGuard {
+    table: Rc<Table>,
+    index: usize,
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        self.table.end(self.index, TaskOutcome::Aborted, Some(AbortReason::Forced));
+    }
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// Runs and tracks named tasks; answers [`SpawnTask`], [`CancelAll`], [`AbortAll`],
 /// [`GetTasks`].
 pub struct TaskMonitor {
-    entries: Vec<Entry>,
+    table: Rc<Table>,
+    /// Hash of a name → the newest slot whose name has that hash.
+    names: HashMap<u64, usize, BuildHasherDefault<PreHashed>>,
+    hasher: RandomState,
     root: CancellationToken,
     closing: ClosingFlag,
 }
@@ -56,7 +224,7 @@ pub struct TaskMonitor {
 impl std::fmt::Debug for TaskMonitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TaskMonitor")
-            .field("tasks", &self.entries.len())
+            .field("tasks", &self.table.slots.borrow().len())
             .field("closing", &self.closing.is_closing())
             .finish()
     }
@@ -65,7 +233,26 @@ impl std::fmt::Debug for TaskMonitor {
 impl TaskMonitor {
     /// A monitor that refuses new tasks once `closing` is set.
     pub fn new(closing: ClosingFlag) -> Self {
-        Self { entries: Vec::new(), root: CancellationToken::new(), closing }
+        Self {
+            table: Rc::new(Table::default()),
+            names: HashMap::default(),
+            hasher: RandomState::new(),
+            root: CancellationToken::new(),
+            closing,
+        }
+    }
+
+    /// True when a task of that name has not ended.
+    fn is_running(&self, name: &str, hash: u64) -> bool {
+        let Some(&newest) = self.names.get(&hash) else {
+            return false;
+        };
+        let slots = self.table.slots.borrow();
+        if slots[newest].name == name {
+            return !slots[newest].is_ended();
+        }
+        // Two names with one hash: rare enough for a scan.
+        slots.iter().any(|s| s.name == name && !s.is_ended())
     }
 
     /// Spawns a task on the current thread's local task set (the actix arbiter).
@@ -82,51 +269,59 @@ impl TaskMonitor {
         if self.closing.is_closing() || self.root.is_cancelled() {
             return Err(TaskError::Closing { name });
         }
-        if self
-            .entries
-            .iter()
-            .any(|e| e.name == name && !matches!(e.status.borrow().state, TaskState::Ended(_)))
-        {
+        let hash = self.hasher.hash_one(name.as_str());
+        if self.is_running(&name, hash) {
             return Err(TaskError::Duplicate { name });
         }
-        let status = Rc::new(RefCell::new(Status {
-            state: TaskState::Running,
-            restarts: 0,
-            last_error: None,
-        }));
+        let index = {
+            let mut slots = self.table.slots.borrow_mut();
+            slots.push(Slot {
+                name,
+                grace: options.grace,
+                abort: None,
+                state: TaskState::Running,
+                restarts: 0,
+                last_error: None,
+                aborted: None,
+            });
+            slots.len() - 1
+        };
+        let guard = EndGuard { table: Rc::clone(&self.table), index };
         let token = self.root.child_token();
-        let join = tokio::task::spawn_local(supervise(
-            name.clone(),
+        let fut = supervise(
+            guard,
             factory,
             token,
             options.restart_on_failure,
-            Rc::clone(&status),
-        ));
-        let abort = join.abort_handle();
-        self.entries.push(Entry { name, grace: options.grace, status, join: Some(join), abort });
+        );
+        if index == 0 { eprintln!("supervise {}", std::mem::size_of_val(&fut)); }
+        let join = tokio::task::spawn_local(fut);
+        self.table.update(index, |slot| slot.abort = Some(join.abort_handle()));
+        self.names.insert(hash, index);
         Ok(())
     }
 
     /// Lists the tasks in spawn order.
     pub fn list(&self) -> Vec<TaskInfo> {
-        self.entries
+        self.table
+            .slots
+            .borrow()
             .iter()
-            .map(|e| {
-                let s = e.status.borrow();
-                TaskInfo {
-                    name: e.name.clone(),
-                    state: s.state,
-                    restarts: s.restarts,
-                    last_error: s.last_error.clone(),
-                }
+            .map(|s| TaskInfo {
+                name: s.name.clone(),
+                state: s.state,
+                restarts: s.restarts,
+                last_error: s.last_error.clone(),
             })
             .collect()
     }
 
     /// Aborts every task still running.
     pub fn abort_all(&self) {
-        for entry in &self.entries {
-            entry.abort.abort();
+        // An abort only schedules the task; its future is dropped (and its guard records the
+        // abort) when the local task set next runs it, after this borrow ends.
+        for handle in self.table.slots.borrow().iter().filter_map(|s| s.abort.as_ref()) {
+            handle.abort();
         }
     }
 
@@ -136,56 +331,85 @@ impl TaskMonitor {
         self.closing.set();
         self.root.cancel();
         let now = Instant::now();
-        let waits: Vec<_> = self
-            .entries
-            .iter_mut()
-            .filter_map(|entry| {
-                let join = entry.join.take()?;
-                let until = if msg.forced {
-                    now
-                } else {
-                    (now + entry.grace.unwrap_or(msg.grace)).min(msg.deadline)
-                };
-                Some(wait_or_abort(entry.name.clone(), join, until, Rc::clone(&entry.status)))
-            })
-            .collect();
-        async move { CancelReport { tasks: join_all(waits).await } }
+        let table = Rc::clone(&self.table);
+        let first = table.claimed.get();
+        let (range, mut deadlines) = {
+            let slots = table.slots.borrow();
+            let range = first..slots.len();
+            let running = slots[range.clone()].iter().filter(|s| !s.is_ended()).count();
+            table.claimed.set(range.end);
+            table.waiting_for.set(table.waiting_for.get() + running);
+            let deadlines: Vec<Instant> = if running == 0 {
+                Vec::new()
+            } else if msg.forced {
+                vec![now]
+            } else {
+                let mut graces: Vec<Option<Duration>> = Vec::new();
+                for slot in slots[range.clone()].iter().filter(|s| !s.is_ended()) {
+                    if !graces.contains(&slot.grace) {
+                        graces.push(slot.grace);
+                    }
+                }
+                graces
+                    .into_iter()
+                    .map(|grace| (now + grace.unwrap_or(msg.grace)).min(msg.deadline))
+                    .collect()
+            };
+            (range, deadlines)
+        };
+        deadlines.sort();
+        deadlines.dedup();
+        let (forced, grace, deadline) = (msg.forced, msg.grace, msg.deadline);
+        let deadline_of = move |slot: &Slot| {
+            if forced {
+                now
+            } else {
+                (now + slot.grace.unwrap_or(grace)).min(deadline)
+            }
+        };
+        async move {
+            for until in deadlines {
+                if tokio::time::timeout_at(until, table.all_claimed_ended()).await.is_ok() {
+                    break;
+                }
+                table.abort_expired(range.clone(), &deadline_of, until);
+            }
+            let slots = table.slots.borrow();
+            let tasks = slots[range]
+                .iter()
+                .map(|s| TaskRecord {
+                    name: s.name.clone(),
+                    outcome: match s.state {
+                        TaskState::Ended(outcome) => outcome,
+                        _ => TaskOutcome::Aborted,
+                    },
+                    restarts: s.restarts,
+                    error: s.end_error(),
+                })
+                .collect();
+            CancelReport { tasks }
+        }
     }
 }
 
-async fn wait_or_abort(
-    name: String,
-    mut join: JoinHandle<Ended>,
-    until: Instant,
-    status: Rc<RefCell<Status>>,
-) -> TaskRecord {
-    let (outcome, error) = match tokio::time::timeout_at(until, &mut join).await {
-        Ok(Ok(ended)) => ended,
-        Ok(Err(e)) if e.is_panic() => (TaskOutcome::Panicked, Some(panic_message(&*e.into_panic()))),
-        Ok(Err(_)) => (TaskOutcome::Aborted, Some("aborted by a forced shutdown".to_owned())),
-        Err(_) => {
-            join.abort();
-            tracing::warn!(task = %name, "task ignored cancellation past its grace; aborted");
-            (TaskOutcome::Aborted, Some("ignored cancellation past its grace".to_owned()))
-        }
-    };
-    let mut s = status.borrow_mut();
-    s.state = TaskState::Ended(outcome);
-    TaskRecord { name, outcome, restarts: s.restarts, error }
-}
-
+/// Runs a task's factory until it ends for good; restarts crashes with backoff when asked.
+/// The guard records the end, or an abort if this future is dropped first.
 async fn supervise(
-    name: String,
+    guard: EndGuard,
     factory: TaskFactory,
     token: CancellationToken,
     restart_on_failure: bool,
-    status: Rc<RefCell<Status>>,
-) -> Ended {
+) {
+    let table = &guard.table;
+    let index = guard.index;
     let mut backoff = BACKOFF_START;
     loop {
         let started = Instant::now();
         // The factory itself may panic before it returns a future: call it inside the guard.
-        let run = AssertUnwindSafe(async { factory(token.clone()).await }).catch_unwind().await;
+        let run = match std::panic::catch_unwind(AssertUnwindSafe(|| factory(token.clone()))) {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
         let (outcome, error) = match run {
             Ok(Ok(())) if token.is_cancelled() => (TaskOutcome::Cancelled, None),
             Ok(Ok(())) => (TaskOutcome::Finished, None),
@@ -193,30 +417,37 @@ async fn supervise(
             Err(panic) => (TaskOutcome::Panicked, Some(panic_message(&*panic))),
         };
         let crashed = matches!(outcome, TaskOutcome::Failed | TaskOutcome::Panicked);
-        if let Some(e) = &error {
-            tracing::error!(task = %name, ?outcome, "task crashed: {e}");
-            status.borrow_mut().last_error = Some(e.clone());
+        if let Some(e) = error {
+            tracing::error!(task = %table.name(index), ?outcome, "task crashed: {e}");
+            table.update(index, |slot| slot.last_error = Some(e));
         }
         if !(crashed && restart_on_failure && !token.is_cancelled()) {
-            status.borrow_mut().state = TaskState::Ended(outcome);
-            return (outcome, error);
+            table.end(index, outcome, None);
+            return;
         }
         if started.elapsed() > BACKOFF_MAX {
             backoff = BACKOFF_START;
         }
-        status.borrow_mut().state = TaskState::Restarting;
-        tracing::info!(task = %name, "restarting in {backoff:?}");
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => {}
-            () = token.cancelled() => {
-                status.borrow_mut().state = TaskState::Ended(outcome);
-                return (outcome, error);
-            }
+        table.update(index, |slot| slot.state = TaskState::Restarting);
+        tracing::info!(task = %table.name(index), "restarting in {backoff:?}");
+        // Boxed: the timer occupies memory only while a crashed task waits.
+        if Box::pin(backoff_or_cancel(backoff, &token)).await {
+            table.end(index, outcome, None);
+            return;
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);
-        let mut s = status.borrow_mut();
-        s.restarts += 1;
-        s.state = TaskState::Running;
+        table.update(index, |slot| {
+            slot.restarts += 1;
+            slot.state = TaskState::Running;
+        });
+    }
+}
+
+/// Waits out the backoff; true when the token fired first.
+async fn backoff_or_cancel(backoff: Duration, token: &CancellationToken) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(backoff) => false,
+        () = token.cancelled() => true,
     }
 }
 
@@ -228,10 +459,13 @@ impl Handler<SpawnTask> for TaskMonitor {
     type Result = Result<(), TaskError>;
 
     fn handle(&mut self, msg: SpawnTask, _: &mut Context<Self>) -> Self::Result {
-        let name = msg.name.clone();
-        self.spawn(msg.name, msg.factory, msg.options).inspect_err(|e| {
-            tracing::warn!(task = %name, "{e}");
-        })
+        self.spawn(msg.name, msg.factory, msg.options)
+            .inspect_err(|e| {
+                let (TaskError::Closing { name }
+                | TaskError::Duplicate { name }
+                | TaskError::MonitorGone { name }) = e;
+                tracing::warn!(task = %name, "{e}");
+            })
     }
 }
 

@@ -67,7 +67,11 @@ impl Handler<FlushLogs> for Probe {
     type Result = ResponseFuture<Result<FlushAck, LoggerError>>;
     fn handle(&mut self, _: FlushLogs, _: &mut Context<Self>) -> Self::Result {
         let act = self.act("flush_logs");
-        reply(act, Ok(FlushAck::default()), Err(LoggerError::Write("disk on fire".into())))
+        reply(
+            act,
+            Ok(FlushAck::default()),
+            Err(LoggerError::Write("disk on fire".into())),
+        )
     }
 }
 
@@ -108,8 +112,17 @@ impl Handler<WriteSummary> for Probe {
     type Result = ResponseFuture<Result<SummaryWritten, PersistError>>;
     fn handle(&mut self, _: WriteSummary, _: &mut Context<Self>) -> Self::Result {
         let act = self.act("write_summary");
-        let fail = Err(PersistError::InvalidName { name: "x".into(), why: "test" });
-        reply(act, Ok(SummaryWritten { path: "last_shutdown.json".into() }), fail)
+        let fail = Err(PersistError::InvalidName {
+            name: "x".into(),
+            why: "test",
+        });
+        reply(
+            act,
+            Ok(SummaryWritten {
+                path: "last_shutdown.json".into(),
+            }),
+            fail,
+        )
     }
 }
 
@@ -117,7 +130,9 @@ impl Handler<ReleaseLock> for Probe {
     type Result = ResponseFuture<Result<LockReleased, LockError>>;
     fn handle(&mut self, _: ReleaseLock, _: &mut Context<Self>) -> Self::Result {
         let act = self.act("release_lock");
-        let fail = Err(LockError::Symlink { path: "bot.lock".into() });
+        let fail = Err(LockError::Symlink {
+            path: "bot.lock".into(),
+        });
         reply(act, Ok(LockReleased { removed: true }), fail)
     }
 }
@@ -126,7 +141,11 @@ impl Handler<StopLogging> for Probe {
     type Result = ResponseFuture<Result<LoggingStopped, LoggerError>>;
     fn handle(&mut self, _: StopLogging, _: &mut Context<Self>) -> Self::Result {
         let act = self.act("stop_logging");
-        reply(act, Ok(LoggingStopped::default()), Err(LoggerError::WriterGone))
+        reply(
+            act,
+            Ok(LoggingStopped::default()),
+            Err(LoggerError::WriterGone),
+        )
     }
 }
 
@@ -148,7 +167,11 @@ impl Rig {
 
 fn rig(config: SupervisorConfig, acts: &[(&'static str, Act)]) -> Rig {
     let (tx, log) = mpsc::unbounded_channel();
-    let probe = Probe { acts: acts.iter().copied().collect(), log: tx }.start();
+    let probe = Probe {
+        acts: acts.iter().copied().collect(),
+        log: tx,
+    }
+    .start();
     let participants = Participants {
         cancel_tasks: probe.clone().recipient(),
         abort_tasks: probe.clone().recipient(),
@@ -161,7 +184,11 @@ fn rig(config: SupervisorConfig, acts: &[(&'static str, Act)]) -> Rig {
     };
     let closing = ClosingFlag::new();
     let supervisor = Supervisor::new(config, participants, closing.clone()).start();
-    Rig { supervisor, closing, log }
+    Rig {
+        supervisor,
+        closing,
+        log,
+    }
 }
 
 const ALL_STEPS: [&str; 8] = [
@@ -181,17 +208,28 @@ fn graceful() -> ShutdownRequest {
 }
 
 async fn request(rig: &Rig, request: ShutdownRequest) -> RequestAnswer {
-    rig.supervisor.send(RequestShutdown(request)).timeout(BOUND).await.expect("the Supervisor answers")
+    rig.supervisor
+        .send(RequestShutdown(request))
+        .timeout(BOUND)
+        .await
+        .expect("the Supervisor answers")
 }
 
 async fn report(rig: &Rig) -> Arc<ShutdownReport> {
-    rig.supervisor.send(WaitForShutdown).timeout(BOUND).await.expect("the pipeline finishes")
+    rig.supervisor
+        .send(WaitForShutdown)
+        .timeout(BOUND)
+        .await
+        .expect("the pipeline finishes")
 }
 
 /// Paused time is exact, but timers fire on the next millisecond tick of tokio's wheel.
 #[track_caller]
 fn assert_ms(actual: u64, expected: u64, what: &str) {
-    assert!((expected..=expected + 3).contains(&actual), "{what}: {actual} ms, expected {expected} ms");
+    assert!(
+        (expected..=expected + 3).contains(&actual),
+        "{what}: {actual} ms, expected {expected} ms"
+    );
 }
 
 #[track_caller]
@@ -204,7 +242,10 @@ fn assert_elapsed(started: Instant, expected: Duration) {
 }
 
 fn outcome(report: &ShutdownReport, step: &str) -> StepOutcome {
-    report.step(step).unwrap_or_else(|| panic!("no step {step} in {report:#?}")).outcome
+    report
+        .step(step)
+        .unwrap_or_else(|| panic!("no step {step} in {report:#?}"))
+        .outcome
 }
 
 #[actix_rt::test]
@@ -216,7 +257,13 @@ async fn every_step_runs_once_in_order_and_a_clean_run_exits_zero() {
     let report = report(&rig).await;
     let names: Vec<&str> = report.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ALL_STEPS);
-    assert!(report.steps.iter().all(|s| s.outcome == StepOutcome::Completed), "{report:#?}");
+    assert!(
+        report
+            .steps
+            .iter()
+            .all(|s| s.outcome == StepOutcome::Completed),
+        "{report:#?}"
+    );
     assert_eq!(report.exit_code, 0);
     assert_eq!(rig.asked(), &ALL_STEPS[1..]);
     assert!(rig.closing.is_closing());
@@ -225,15 +272,27 @@ async fn every_step_runs_once_in_order_and_a_clean_run_exits_zero() {
 #[actix_rt::test]
 async fn hung_participant_times_out_at_its_step_timeout_and_the_pipeline_goes_on() {
     tokio::time::pause();
-    let config = SupervisorConfig { grace: Duration::from_secs(60), ..SupervisorConfig::default() };
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(60),
+        ..SupervisorConfig::default()
+    };
     let mut rig = rig(config, &[("persist_state", Act::Hang)]);
     let started = Instant::now();
     request(&rig, graceful()).await;
     let report = report(&rig).await;
     let persist = report.step("persist_state").expect("persist step");
     assert_eq!(persist.outcome, StepOutcome::TimedOut);
-    assert_ms(persist.duration_ms, 5_000, "the default persist_state timeout");
-    for step in ["close_resources", "write_summary", "release_lock", "stop_logging"] {
+    assert_ms(
+        persist.duration_ms,
+        5_000,
+        "the default persist_state timeout",
+    );
+    for step in [
+        "close_resources",
+        "write_summary",
+        "release_lock",
+        "stop_logging",
+    ] {
         assert_eq!(outcome(&report, step), StepOutcome::Completed, "{step}");
     }
     assert_eq!(report.exit_code, 1);
@@ -244,14 +303,23 @@ async fn hung_participant_times_out_at_its_step_timeout_and_the_pipeline_goes_on
 #[actix_rt::test]
 async fn failing_participant_is_reported_with_its_error_and_the_lock_is_still_released() {
     tokio::time::pause();
-    let rig = rig(SupervisorConfig::default(), &[("close_resources", Act::Fail), ("flush_logs", Act::Fail)]);
+    let rig = rig(
+        SupervisorConfig::default(),
+        &[("close_resources", Act::Fail), ("flush_logs", Act::Fail)],
+    );
     request(&rig, graceful()).await;
     let report = report(&rig).await;
     let close = report.step("close_resources").expect("close step");
     assert_eq!(close.outcome, StepOutcome::Failed);
     assert_eq!(close.error.as_deref(), Some("db: connection reset"));
     let flush = report.step("flush_logs").expect("flush step");
-    assert!(flush.error.as_deref().is_some_and(|e| e.contains("disk on fire")), "{flush:?}");
+    assert!(
+        flush
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("disk on fire")),
+        "{flush:?}"
+    );
     assert_eq!(report.resources[0].name, "db");
     assert_eq!(outcome(&report, "release_lock"), StepOutcome::Completed);
     assert_eq!(outcome(&report, "stop_logging"), StepOutcome::Completed);
@@ -261,41 +329,67 @@ async fn failing_participant_is_reported_with_its_error_and_the_lock_is_still_re
 #[actix_rt::test]
 async fn panicking_participant_is_contained_and_reported_failed() {
     tokio::time::pause();
-    let rig = rig(SupervisorConfig::default(), &[("persist_state", Act::Panic)]);
+    let rig = rig(
+        SupervisorConfig::default(),
+        &[("persist_state", Act::Panic)],
+    );
     request(&rig, graceful()).await;
     let report = report(&rig).await;
     assert_eq!(outcome(&report, "persist_state"), StepOutcome::Failed);
     assert_eq!(report.exit_code, 1);
     // The probe died with the panic: the steps after it are reported unreachable, not skipped.
     let release = report.step("release_lock").expect("release step");
-    assert!(release.error.as_deref().is_some_and(|e| e.contains("unreachable")), "{release:?}");
+    assert!(
+        release
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("unreachable")),
+        "{release:?}"
+    );
 }
 
 #[actix_rt::test]
 async fn the_deadline_caps_every_step_timeout() {
     tokio::time::pause();
-    let config = SupervisorConfig { grace: Duration::from_secs(3), ..SupervisorConfig::default() };
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(3),
+        ..SupervisorConfig::default()
+    };
     let rig = rig(config, &[("close_resources", Act::Hang)]);
     let started = Instant::now();
     request(&rig, graceful()).await;
     let report = report(&rig).await;
     let close = report.step("close_resources").expect("close step");
     assert_eq!(close.outcome, StepOutcome::TimedOut);
-    assert_ms(close.duration_ms, 3_000, "capped by the 3 s grace, not its own 5 s");
+    assert_ms(
+        close.duration_ms,
+        3_000,
+        "capped by the 3 s grace, not its own 5 s",
+    );
     assert_elapsed(started, Duration::from_secs(3));
 }
 
 #[actix_rt::test]
 async fn after_the_deadline_the_remaining_steps_run_forced_with_a_floor() {
     tokio::time::pause();
-    let config = SupervisorConfig { grace: Duration::from_secs(2), ..SupervisorConfig::default() };
-    let rig = rig(config, &[("persist_state", Act::Hang), ("release_lock", Act::Hang)]);
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(2),
+        ..SupervisorConfig::default()
+    };
+    let rig = rig(
+        config,
+        &[("persist_state", Act::Hang), ("release_lock", Act::Hang)],
+    );
     request(&rig, graceful()).await;
     let report = report(&rig).await;
     assert!(report.forced && report.escalated, "{report:#?}");
     let release = report.step("release_lock").expect("release step");
     assert_eq!(release.outcome, StepOutcome::TimedOut);
-    assert_ms(release.duration_ms, 250, "the minimum step time once the deadline is gone");
+    assert_ms(
+        release.duration_ms,
+        250,
+        "the minimum step time once the deadline is gone",
+    );
     assert_eq!(outcome(&report, "stop_logging"), StepOutcome::Completed);
 }
 
@@ -305,7 +399,9 @@ async fn a_thousand_concurrent_requests_share_one_run_and_one_report() {
     let mut answers = Vec::new();
     for _ in 0..500 {
         let addr = rig.supervisor.clone();
-        answers.push(actix_rt::spawn(async move { addr.send(RequestShutdown(graceful())).await }));
+        answers.push(actix_rt::spawn(async move {
+            addr.send(RequestShutdown(graceful())).await
+        }));
     }
     let threads: Vec<_> = (0..10)
         .map(|_| {
@@ -319,20 +415,35 @@ async fn a_thousand_concurrent_requests_share_one_run_and_one_report() {
         .collect();
     let mut ready = 0;
     for answer in answers {
-        let answer = tokio::time::timeout(BOUND, answer).await.expect("bounded").expect("joined").expect("answered");
+        let answer = tokio::time::timeout(BOUND, answer)
+            .await
+            .expect("bounded")
+            .expect("joined")
+            .expect("answered");
         ready += usize::from(answer.ready);
     }
     let threads = tokio::task::spawn_blocking(move || {
-        threads.into_iter().flat_map(|t| t.join().expect("thread")).collect::<Vec<_>>()
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("thread"))
+            .collect::<Vec<_>>()
     });
-    for answer in tokio::time::timeout(BOUND, threads).await.expect("bounded").expect("joined") {
+    for answer in tokio::time::timeout(BOUND, threads)
+        .await
+        .expect("bounded")
+        .expect("joined")
+    {
         ready += usize::from(answer.expect("answered").ready);
     }
     assert_eq!(ready, 1_000);
     let reports: Vec<_> = futures::future::join_all((0..20).map(|_| report(&rig))).await;
     assert!(reports.iter().all(|r| Arc::ptr_eq(r, &reports[0])));
     let asked = rig.asked();
-    assert_eq!(asked.iter().filter(|s| **s == "cancel_tasks").count(), 1, "one pipeline run: {asked:?}");
+    assert_eq!(
+        asked.iter().filter(|s| **s == "cancel_tasks").count(),
+        1,
+        "one pipeline run: {asked:?}"
+    );
 }
 
 #[actix_rt::test]
@@ -348,20 +459,37 @@ async fn a_graceful_request_canceled_by_any_hook_keeps_the_bot_running() {
                 response.cancel();
             }
         });
-        rig.supervisor.do_send(RegisterHook { id: HookId::next(), name: name.into(), hook });
+        rig.supervisor.do_send(RegisterHook {
+            id: HookId::next(),
+            name: name.into(),
+            hook,
+        });
     }
     let answer = request(&rig, graceful()).await;
     assert!(!answer.ready);
     assert_eq!(answer.vetoed_by, vec!["busy".to_owned()]);
     assert_eq!(calls.load(Ordering::SeqCst), 3, "every hook runs");
     assert!(!rig.closing.is_closing());
-    let status = rig.supervisor.send(GetStatus).timeout(BOUND).await.expect("status");
+    let status = rig
+        .supervisor
+        .send(GetStatus)
+        .timeout(BOUND)
+        .await
+        .expect("status");
     assert_eq!(status, SupervisorState::Running);
     assert!(rig.asked().is_empty(), "no participant was asked");
 
-    let forced = request(&rig, ShutdownRequest::forced(RequestSource::Director, "director")).await;
+    let forced = request(
+        &rig,
+        ShutdownRequest::forced(RequestSource::Director, "director"),
+    )
+    .await;
     assert!(forced.ready, "a forced request ignores cancels");
-    assert_eq!(calls.load(Ordering::SeqCst), 6, "hooks still run for a forced request");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        6,
+        "hooks still run for a forced request"
+    );
     let report = report(&rig).await;
     assert!(report.forced);
     assert_eq!(report.vetoes.len(), 1);
@@ -381,7 +509,11 @@ async fn hooks_run_in_registration_order_and_an_unregistered_hook_does_not_run()
         let hook = sync_hook(move |_, _| {
             let _ = tx.send(name);
         });
-        rig.supervisor.do_send(RegisterHook { id, name: name.into(), hook });
+        rig.supervisor.do_send(RegisterHook {
+            id,
+            name: name.into(),
+            hook,
+        });
     }
     rig.supervisor.do_send(UnregisterHook(ids[2]));
     assert!(request(&rig, graceful()).await.ready);
@@ -395,23 +527,39 @@ async fn hooks_run_in_registration_order_and_an_unregistered_hook_does_not_run()
 #[actix_rt::test]
 async fn a_panicking_failing_or_hanging_hook_neither_blocks_nor_cancels() {
     tokio::time::pause();
-    let config = SupervisorConfig { hook_budget: Duration::from_secs(2), ..SupervisorConfig::default() };
+    let config = SupervisorConfig {
+        hook_budget: Duration::from_secs(2),
+        ..SupervisorConfig::default()
+    };
     let rig = rig(config, &[]);
     let hooks: Vec<(&str, HookFn)> = vec![
         ("panics", sync_hook(|_, _| panic!("hook exploded"))),
-        ("fails", async_hook(|_, _| async { Err::<(), _>("db unreachable") })),
-        ("hangs", async_hook(|_, _| futures::future::pending::<Result<(), String>>())),
+        (
+            "fails",
+            async_hook(|_, _| async { Err::<(), _>("db unreachable") }),
+        ),
+        (
+            "hangs",
+            async_hook(|_, _| futures::future::pending::<Result<(), String>>()),
+        ),
     ];
     for (name, hook) in hooks {
-        rig.supervisor.do_send(RegisterHook { id: HookId::next(), name: name.into(), hook });
+        rig.supervisor.do_send(RegisterHook {
+            id: HookId::next(),
+            name: name.into(),
+            hook,
+        });
     }
     let started = Instant::now();
     let answer = request(&rig, graceful()).await;
     assert!(answer.ready, "{answer:?}");
     assert_elapsed(started, Duration::from_secs(2));
     let report = report(&rig).await;
-    let errors: Vec<(&str, ParticipantOutcome)> =
-        report.hook_errors.iter().map(|h| (h.hook.as_str(), h.outcome)).collect();
+    let errors: Vec<(&str, ParticipantOutcome)> = report
+        .hook_errors
+        .iter()
+        .map(|h| (h.hook.as_str(), h.outcome))
+        .collect();
     assert_eq!(
         errors,
         [
@@ -420,7 +568,10 @@ async fn a_panicking_failing_or_hanging_hook_neither_blocks_nor_cancels() {
             ("hangs", ParticipantOutcome::TimedOut)
         ]
     );
-    assert_eq!(report.hook_errors[0].error.as_deref(), Some("hook exploded"));
+    assert_eq!(
+        report.hook_errors[0].error.as_deref(),
+        Some("hook exploded")
+    );
     assert_eq!(report.exit_code, 0);
 }
 
@@ -436,14 +587,22 @@ async fn a_forced_request_during_a_graceful_run_escalates_and_aborts_the_tasks()
     let started = Instant::now();
     assert!(request(&rig, graceful()).await.ready);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let second = request(&rig, ShutdownRequest::forced(RequestSource::Signal, "signal:SIGTERM")).await;
+    let second = request(
+        &rig,
+        ShutdownRequest::forced(RequestSource::Signal, "signal:SIGTERM"),
+    )
+    .await;
     assert!(second.ready && second.joined);
     let report = report(&rig).await;
     assert!(report.forced && report.escalated, "{report:#?}");
     assert_eq!(report.reason, "test", "the first request names the run");
     let cancel = report.step("cancel_tasks").expect("cancel step");
     assert_eq!(cancel.outcome, StepOutcome::TimedOut);
-    assert_ms(cancel.duration_ms, 4_000, "cut at 1 s + the 3 s forced budget");
+    assert_ms(
+        cancel.duration_ms,
+        4_000,
+        "cut at 1 s + the 3 s forced budget",
+    );
     assert!(rig.asked().contains(&"abort_tasks"));
     assert!(started.elapsed() < Duration::from_secs(6));
 }
@@ -462,9 +621,17 @@ async fn a_vetoed_signal_is_retried_and_forced_at_the_grace_deadline() {
             response.cancel();
         }
     });
-    rig.supervisor.do_send(RegisterHook { id: HookId::next(), name: "busy".into(), hook });
+    rig.supervisor.do_send(RegisterHook {
+        id: HookId::next(),
+        name: "busy".into(),
+        hook,
+    });
     let started = Instant::now();
-    let answer = request(&rig, ShutdownRequest::graceful(RequestSource::Signal, "signal:SIGTERM")).await;
+    let answer = request(
+        &rig,
+        ShutdownRequest::graceful(RequestSource::Signal, "signal:SIGTERM"),
+    )
+    .await;
     assert!(!answer.ready);
     assert!(!rig.closing.is_closing());
     let report = report(&rig).await;
@@ -491,16 +658,29 @@ async fn a_restart_request_ends_with_the_restart_code_and_late_waiters_get_the_s
             let _ = self.0.send(msg.report);
         }
     }
-    rig.supervisor.do_send(Subscribe(Listener(tx).start().recipient()));
-    request(&rig, ShutdownRequest::graceful(RequestSource::Admin, "admin:restart").with_restart(true)).await;
+    rig.supervisor
+        .do_send(Subscribe(Listener(tx).start().recipient()));
+    request(
+        &rig,
+        ShutdownRequest::graceful(RequestSource::Admin, "admin:restart").with_restart(true),
+    )
+    .await;
     let first = report(&rig).await;
     assert_eq!(first.exit_code, 75);
     assert!(first.restart);
-    let notified = tokio::time::timeout(BOUND, complete.recv()).await.expect("bounded").expect("notified");
+    let notified = tokio::time::timeout(BOUND, complete.recv())
+        .await
+        .expect("bounded")
+        .expect("notified");
     assert!(Arc::ptr_eq(&first, &notified));
     let late = request(&rig, graceful()).await;
     assert!(late.ready && late.joined);
     assert!(Arc::ptr_eq(&first, &report(&rig).await));
-    let status = rig.supervisor.send(GetStatus).timeout(BOUND).await.expect("status");
+    let status = rig
+        .supervisor
+        .send(GetStatus)
+        .timeout(BOUND)
+        .await
+        .expect("status");
     assert_eq!(status, SupervisorState::Finished { exit_code: 75 });
 }

@@ -14,14 +14,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use actix_shutdown::{
-    CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, StepEvent, StepOutcome,
-    TakeSnapshot,
+    CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, StepEvent,
+    StepOutcome, TakeSnapshot,
 };
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Parser)]
-#[command(name = "demo-bot", version, about = "A demo bot that shuts down gracefully on Ctrl+C")]
+#[command(
+    name = "demo-bot",
+    version,
+    about = "A demo bot that shuts down gracefully on Ctrl+C"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -50,9 +54,10 @@ struct RunArgs {
     /// Overall deadline of a graceful shutdown, in seconds.
     #[arg(long, default_value = "10", value_parser = positive_secs)]
     grace: Duration,
-    /// Deadline once the shutdown is forced (second signal), in seconds.
-    #[arg(long, default_value = "3", value_parser = positive_secs)]
-    forced_budget: Duration,
+    /// Deadline once the shutdown is forced (second signal), in seconds [default: 3, or the
+    /// grace when shorter].
+    #[arg(long, value_parser = positive_secs)]
+    forced_budget: Option<Duration>,
     /// Jobs produced per second (0: none).
     #[arg(long, default_value_t = 5.0)]
     jobs_per_sec: f64,
@@ -80,6 +85,12 @@ struct RunArgs {
     /// Ask for a graceful shutdown after this many seconds.
     #[arg(long, value_parser = positive_secs)]
     shutdown_after: Option<Duration>,
+    /// Serve the HTTP control plane on this address (e.g. 127.0.0.1:8080; port 0 picks one):
+    /// GET /healthz, /readyz, /status and POST /shutdown. The bearer token comes from
+    /// SHUTDOWN_TOKEN, required for an address that is not loopback.
+    #[cfg(feature = "http")]
+    #[arg(long, value_name = "ADDR")]
+    http: Option<String>,
     /// Answer the Botica director over RabbitMQ: identity from BOTICA_BOT_ID and
     /// BOTICA_BOT_TYPE, broker from AMQP_URL.
     #[cfg(feature = "botica")]
@@ -88,7 +99,9 @@ struct RunArgs {
 }
 
 fn positive_secs(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("{s} must be a positive number of seconds"));
     }
@@ -144,7 +157,9 @@ struct ScheduledDm {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 const COMMANDS: [&str; 4] = ["/ping", "/weather", "/remind", "/stats"];
@@ -161,7 +176,8 @@ struct JobQueue {
 impl JobQueue {
     fn publish(&self) {
         self.busy.store(self.in_flight.len(), Ordering::Relaxed);
-        self.pending.store(self.in_flight.len() + self.queued.len(), Ordering::Relaxed);
+        self.pending
+            .store(self.in_flight.len() + self.queued.len(), Ordering::Relaxed);
     }
 }
 
@@ -231,7 +247,8 @@ fn open_db(path: &Path) -> Result<Db, String> {
             .open(path)
             .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     }
-    let conn = rusqlite::Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let conn = rusqlite::Connection::open(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     conn.execute_batch(
         "PRAGMA journal_mode=WAL;
          CREATE TABLE IF NOT EXISTS jobs_done (id INTEGER PRIMARY KEY, command TEXT NOT NULL, finished_ms INTEGER NOT NULL);",
@@ -252,9 +269,13 @@ fn record_done(db: &Db, job: &Job) -> Result<(), String> {
 }
 
 fn close_db(db: &Db) -> Result<(), String> {
-    let conn = db.lock().map_err(|_| "database lock poisoned".to_owned())?.take();
+    let conn = db
+        .lock()
+        .map_err(|_| "database lock poisoned".to_owned())?
+        .take();
     let Some(conn) = conn else { return Ok(()) };
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(|e| e.to_string())?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .map_err(|e| e.to_string())?;
     conn.close().map_err(|(_, e)| e.to_string())
 }
 
@@ -262,7 +283,11 @@ fn close_db(db: &Db) -> Result<(), String> {
 
 async fn run(args: RunArgs) -> ExitCode {
     #[cfg(feature = "botica")]
-    let botica = match args.botica.then(actix_shutdown::botica::BoticaConfig::from_env).transpose() {
+    let botica = match args
+        .botica
+        .then(actix_shutdown::botica::BoticaConfig::from_env)
+        .transpose()
+    {
         Ok(botica) => botica,
         Err(e) => {
             eprintln!("demo-bot: {e}");
@@ -272,12 +297,18 @@ async fn run(args: RunArgs) -> ExitCode {
     let config = Config::default()
         .state_dir(&args.state_dir)
         .grace(args.grace)
-        .forced_budget(args.forced_budget)
+        .forced_budget(
+            args.forced_budget
+                .unwrap_or(Duration::from_secs(3).min(args.grace)),
+        )
         .task_grace(Duration::from_secs(5).min(args.grace))
         .autosave((args.persist_every > 0).then(|| Duration::from_millis(args.persist_every)))
         .console(true)
         .version(env!("CARGO_PKG_VERSION"));
-    let started = actix_shutdown::Shutdown::builder(config).on_progress(print_progress).start().await;
+    let builder = actix_shutdown::Shutdown::builder(config).on_progress(print_progress);
+    #[cfg(feature = "systemd")]
+    let builder = actix_shutdown::systemd::attach(builder);
+    let started = builder.start().await;
     let (shutdown, boot) = match started {
         Ok(started) => started,
         Err(e) => {
@@ -314,7 +345,9 @@ async fn run(args: RunArgs) -> ExitCode {
             return shutdown.wait().await.process_exit_code();
         }
     };
-    let next_id = Arc::new(AtomicU64::new(jobs.iter().map(|j| j.id + 1).max().unwrap_or(1)));
+    let next_id = Arc::new(AtomicU64::new(
+        jobs.iter().map(|j| j.id + 1).max().unwrap_or(1),
+    ));
     let busy = Arc::new(AtomicUsize::new(0));
     let pending = Arc::new(AtomicUsize::new(0));
     let queue = JobQueue {
@@ -334,10 +367,28 @@ async fn run(args: RunArgs) -> ExitCode {
         let pending = Arc::clone(&pending);
         shutdown.set_pending_jobs(move || pending.load(Ordering::Relaxed) as u64);
     }
-    spawn_tasks(&shutdown, &args, &queue, &db, &reminders, &dms, &commands, &next_id);
+    spawn_tasks(
+        &shutdown, &args, &queue, &db, &reminders, &dms, &commands, &next_id,
+    );
     register_resources(&shutdown, &args, &db);
     register_hooks(&shutdown, &args, &busy);
     schedule_admin_requests(&shutdown, &args);
+    #[cfg(feature = "http")]
+    if let Some(addr) = &args.http {
+        match start_control_plane(&shutdown, addr) {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                eprintln!("demo-bot: {e}");
+                let request = actix_shutdown::ShutdownRequest::forced(
+                    actix_shutdown::RequestSource::Api,
+                    "startup:http",
+                );
+                shutdown.request(request).await;
+                shutdown.wait().await;
+                return ExitCode::from(2);
+            }
+        }
+    }
     #[cfg(feature = "botica")]
     if let Some(botica) = botica
         && let Err(e) = actix_shutdown::botica::attach(&shutdown, botica)
@@ -350,12 +401,37 @@ async fn run(args: RunArgs) -> ExitCode {
         std::process::id(),
         args.state_dir.display()
     );
+    #[cfg(feature = "systemd")]
+    actix_shutdown::systemd::notify_ready(&shutdown);
     let report = shutdown.wait().await;
     print_report(&report);
     report.process_exit_code()
 }
 
-fn load_or_default<T: serde::de::DeserializeOwned + Default>(shutdown: &ShutdownHandle, name: &str) -> T {
+/// Starts the control plane; the line to print, naming where it listens.
+#[cfg(feature = "http")]
+fn start_control_plane(
+    shutdown: &ShutdownHandle,
+    addr: &str,
+) -> Result<String, actix_shutdown::http::ControlPlaneError> {
+    let plane = actix_shutdown::http::ControlPlane::new(shutdown.clone())
+        .bind(addr)?
+        .start()?;
+    let urls: Vec<String> = plane
+        .local_addrs()
+        .iter()
+        .map(|a| format!("http://{a}"))
+        .collect();
+    Ok(format!(
+        "control plane listening on {} (GET /healthz /readyz /status, POST /shutdown)",
+        urls.join(" ")
+    ))
+}
+
+fn load_or_default<T: serde::de::DeserializeOwned + Default>(
+    shutdown: &ShutdownHandle,
+    name: &str,
+) -> T {
     match shutdown.load::<T>(name) {
         Ok(loaded) => loaded.into_value().unwrap_or_default(),
         Err(e) => {
@@ -373,18 +449,25 @@ fn register_state(
     commands: &Arc<Mutex<BTreeMap<String, u64>>>,
 ) {
     let results = [
-        shutdown.persist("queue_cache", queue.clone().recipient()),
+        // The queue is what a forced shutdown must not lose: critical.
+        shutdown.persist_critical("queue_cache", queue.clone().recipient()),
         {
             let reminders = Arc::clone(reminders);
-            shutdown.persist_fn("reminder_tracking", move || reminders.lock().map(|r| r.clone()).unwrap_or_default())
+            shutdown.persist_fn("reminder_tracking", move || {
+                reminders.lock().map(|r| r.clone()).unwrap_or_default()
+            })
         },
         {
             let dms = Arc::clone(dms);
-            shutdown.persist_critical_fn("dm_scheduled_tracker", move || dms.lock().map(|d| d.clone()).unwrap_or_default())
+            shutdown.persist_critical_fn("dm_scheduled_tracker", move || {
+                dms.lock().map(|d| d.clone()).unwrap_or_default()
+            })
         },
         {
             let commands = Arc::clone(commands);
-            shutdown.persist_fn("command_cache", move || commands.lock().map(|c| c.clone()).unwrap_or_default())
+            shutdown.persist_fn("command_cache", move || {
+                commands.lock().map(|c| c.clone()).unwrap_or_default()
+            })
         },
     ];
     for result in results {
@@ -409,10 +492,19 @@ fn spawn_tasks(
     let mut spawned = Vec::new();
     if args.jobs_per_sec > 0.0 {
         let period = Duration::from_secs_f64(1.0 / args.jobs_per_sec);
-        let (queue, dms, next_id, closing) =
-            (queue.clone(), Arc::clone(dms), Arc::clone(next_id), shutdown.closing_flag());
+        let (queue, dms, next_id, closing) = (
+            queue.clone(),
+            Arc::clone(dms),
+            Arc::clone(next_id),
+            shutdown.closing_flag(),
+        );
         spawned.push(tasks.spawn("producer", move |cancel: CancellationToken| {
-            let (queue, dms, next_id, closing) = (queue.clone(), Arc::clone(&dms), Arc::clone(&next_id), closing.clone());
+            let (queue, dms, next_id, closing) = (
+                queue.clone(),
+                Arc::clone(&dms),
+                Arc::clone(&next_id),
+                closing.clone(),
+            );
             async move {
                 let mut tick = tokio::time::interval(period);
                 loop {
@@ -428,12 +520,19 @@ fn spawn_tasks(
                     if id % 5 == 0
                         && let Ok(mut dms) = dms.lock()
                     {
-                        dms.push(ScheduledDm { job_id: id, due_ms: now_ms() + 60_000 });
+                        dms.push(ScheduledDm {
+                            job_id: id,
+                            due_ms: now_ms() + 60_000,
+                        });
                         if dms.len() > 100 {
                             dms.remove(0);
                         }
                     }
-                    queue.do_send(Enqueue(Job { id, created_at_ms: now_ms(), command }));
+                    queue.do_send(Enqueue(Job {
+                        id,
+                        created_at_ms: now_ms(),
+                        command,
+                    }));
                 }
             }
         }));
@@ -441,33 +540,35 @@ fn spawn_tasks(
     for n in 1..=2 {
         let (queue, db, commands) = (queue.clone(), Arc::clone(db), Arc::clone(commands));
         let job_time = Duration::from_millis(args.job_ms);
-        spawned.push(tasks.spawn(format!("worker-{n}"), move |cancel: CancellationToken| {
-            let (queue, db, commands) = (queue.clone(), Arc::clone(&db), Arc::clone(&commands));
-            async move {
-                loop {
-                    let job = tokio::select! {
-                        () = cancel.cancelled() => return Ok::<(), String>(()),
-                        job = queue.send(TakeJob) => job.map_err(|e| e.to_string())?,
-                    };
-                    let Some(job) = job else {
+        spawned.push(
+            tasks.spawn(format!("worker-{n}"), move |cancel: CancellationToken| {
+                let (queue, db, commands) = (queue.clone(), Arc::clone(&db), Arc::clone(&commands));
+                async move {
+                    loop {
+                        let job = tokio::select! {
+                            () = cancel.cancelled() => return Ok::<(), String>(()),
+                            job = queue.send(TakeJob) => job.map_err(|e| e.to_string())?,
+                        };
+                        let Some(job) = job else {
+                            tokio::select! {
+                                () = cancel.cancelled() => return Ok(()),
+                                () = tokio::time::sleep(Duration::from_millis(50)) => continue,
+                            }
+                        };
                         tokio::select! {
+                            // The job stays in flight and is saved with the queue.
                             () = cancel.cancelled() => return Ok(()),
-                            () = tokio::time::sleep(Duration::from_millis(50)) => continue,
+                            () = tokio::time::sleep(job_time) => {}
                         }
-                    };
-                    tokio::select! {
-                        // The job stays in flight and is saved with the queue.
-                        () = cancel.cancelled() => return Ok(()),
-                        () = tokio::time::sleep(job_time) => {}
+                        record_done(&db, &job)?;
+                        if let Ok(mut commands) = commands.lock() {
+                            *commands.entry(job.command.clone()).or_default() += 1;
+                        }
+                        queue.do_send(AckJob(job.id));
                     }
-                    record_done(&db, &job)?;
-                    if let Ok(mut commands) = commands.lock() {
-                        *commands.entry(job.command.clone()).or_default() += 1;
-                    }
-                    queue.do_send(AckJob(job.id));
                 }
-            }
-        }));
+            }),
+        );
     }
     {
         let reminders = Arc::clone(reminders);
@@ -491,7 +592,9 @@ fn spawn_tasks(
     }
     if args.hang_task {
         // Ignores its token on purpose: the TaskMonitor aborts it at its grace.
-        spawned.push(tasks.spawn("stuck-sync", |_cancel: CancellationToken| std::future::pending::<()>()));
+        spawned.push(tasks.spawn("stuck-sync", |_cancel: CancellationToken| {
+            std::future::pending::<()>()
+        }));
     }
     for result in spawned {
         if let Err(e) = result {
@@ -522,7 +625,9 @@ fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, busy: &Arc<AtomicUs
         });
     }
     if args.panic_hook {
-        shutdown.on_shutdown_request("panicky", |_, _| panic!("the panicky hook panicked (--panic-hook)"));
+        shutdown.on_shutdown_request("panicky", |_, _| {
+            panic!("the panicky hook panicked (--panic-hook)")
+        });
     }
 }
 
@@ -552,8 +657,16 @@ fn print_progress(event: &StepEvent) {
         StepEvent::Started { step } if step == "begin" => println!("shutting down..."),
         StepEvent::Started { .. } => {}
         StepEvent::Finished { record } => {
-            let mark = if record.outcome == StepOutcome::Completed { "ok" } else { "!!" };
-            let error = record.error.as_deref().map(|e| format!("  {e}")).unwrap_or_default();
+            let mark = if record.outcome == StepOutcome::Completed {
+                "ok"
+            } else {
+                "!!"
+            };
+            let error = record
+                .error
+                .as_deref()
+                .map(|e| format!("  {e}"))
+                .unwrap_or_default();
             println!(
                 "  [{mark}] {:<16} {:<10} {:>6} ms{error}",
                 record.name,
@@ -562,7 +675,10 @@ fn print_progress(event: &StepEvent) {
             );
         }
         StepEvent::Escalated { reason } => println!("  escalated to forced: {reason}"),
-        StepEvent::Vetoed { by } => println!("shutdown request canceled by {}; still running", by.join(", ")),
+        StepEvent::Vetoed { by } => println!(
+            "shutdown request canceled by {}; still running",
+            by.join(", ")
+        ),
         _ => {}
     }
 }
@@ -580,7 +696,12 @@ fn print_report(report: &ShutdownReport) {
     println!();
     println!(
         "shutdown summary: {} (source {}), {} ms, forced: {}, escalated: {}, restart: {}",
-        report.reason, report.source, report.duration_ms, report.forced, report.escalated, report.restart
+        report.reason,
+        report.source,
+        report.duration_ms,
+        report.forced,
+        report.escalated,
+        report.restart
     );
     println!("  {:<16} {:<10} {:>8}  error", "step", "outcome", "ms");
     for step in &report.steps {
@@ -592,26 +713,76 @@ fn print_report(report: &ShutdownReport) {
             step.error.as_deref().unwrap_or("")
         );
     }
-    let list = |items: Vec<String>| if items.is_empty() { "none".to_owned() } else { items.join(", ") };
-    println!("  tasks:     {}", list(report.tasks.iter().map(|t| format!("{} {:?}", t.name, t.outcome).to_lowercase()).collect()));
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    println!(
+        "  tasks:     {}",
+        list(
+            report
+                .tasks
+                .iter()
+                .map(|t| format!("{} {:?}", t.name, t.outcome).to_lowercase())
+                .collect()
+        )
+    );
     println!(
         "  files:     {}",
-        list(report.files.iter().map(|f| format!("{} {:?} ({} bytes)", f.name, f.outcome, f.bytes).to_lowercase()).collect())
+        list(
+            report
+                .files
+                .iter()
+                .map(|f| format!("{} {:?} ({} bytes)", f.name, f.outcome, f.bytes).to_lowercase())
+                .collect()
+        )
     );
     println!(
         "  resources: {}",
-        list(report.resources.iter().map(|r| {
-            let error = r.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
-            format!("{} {}{error}", r.name, format!("{:?}", r.outcome).to_lowercase())
-        }).collect())
+        list(
+            report
+                .resources
+                .iter()
+                .map(|r| {
+                    let error = r
+                        .error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default();
+                    format!(
+                        "{} {}{error}",
+                        r.name,
+                        format!("{:?}", r.outcome).to_lowercase()
+                    )
+                })
+                .collect()
+        )
     );
     if !report.vetoes.is_empty() {
-        println!("  vetoes:    {}", list(report.vetoes.iter().map(|v| format!("{} at {}", v.hook, v.at)).collect()));
+        println!(
+            "  vetoes:    {}",
+            list(
+                report
+                    .vetoes
+                    .iter()
+                    .map(|v| format!("{} at {}", v.hook, v.at))
+                    .collect()
+            )
+        );
     }
     if !report.hook_errors.is_empty() {
         println!(
             "  hook errors: {}",
-            list(report.hook_errors.iter().map(|h| format!("{}: {}", h.hook, h.error.as_deref().unwrap_or(""))).collect())
+            list(
+                report
+                    .hook_errors
+                    .iter()
+                    .map(|h| format!("{}: {}", h.hook, h.error.as_deref().unwrap_or("")))
+                    .collect()
+            )
         );
     }
     if let Some(pending) = report.pending_jobs {
@@ -629,7 +800,10 @@ fn print_last_report(state_dir: &Path, json: bool) -> ExitCode {
     let config = Config::default().state_dir(state_dir);
     match actix_shutdown::read_last_shutdown(&config) {
         Ok(report) if json => {
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Ok(report) => {

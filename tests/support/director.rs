@@ -20,7 +20,13 @@ pub(crate) fn amqp_url() -> String {
 
 /// A bot id no other test uses.
 pub(crate) fn fresh_bot_id(test: &str) -> String {
-    format!("{test}-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()))
+    format!(
+        "{test}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    )
 }
 
 pub(crate) struct Director {
@@ -32,27 +38,64 @@ pub(crate) struct Director {
 impl Director {
     pub(crate) async fn connect() -> Self {
         let url = amqp_url();
-        let connection = tokio::time::timeout(Duration::from_secs(20), Connection::connect(&url, ConnectionProperties::default()))
-            .await
-            .unwrap_or_else(|_| panic!("no answer from the RabbitMQ broker at {url} within 20 s"))
-            .unwrap_or_else(|e| panic!("cannot reach the RabbitMQ broker at {url}: {e}; start one (scripts/test.sh does)"));
+        let connection = tokio::time::timeout(
+            Duration::from_secs(20),
+            Connection::connect(&url, ConnectionProperties::default()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no answer from the RabbitMQ broker at {url} within 20 s"))
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot reach the RabbitMQ broker at {url}: {e}; start one (scripts/test.sh does)"
+            )
+        });
         let channel = connection.create_channel().await.expect("channel");
-        let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
         channel
-            .exchange_declare("botica.protocol".into(), ExchangeKind::Topic, durable, FieldTable::default())
+            .exchange_declare(
+                "botica.protocol".into(),
+                ExchangeKind::Topic,
+                durable,
+                FieldTable::default(),
+            )
             .await
             .expect("declare botica.protocol");
-        let exclusive = QueueDeclareOptions { exclusive: true, auto_delete: true, ..QueueDeclareOptions::default() };
-        let queue = channel.queue_declare("".into(), exclusive, FieldTable::default()).await.expect("answer queue");
+        let exclusive = QueueDeclareOptions {
+            exclusive: true,
+            auto_delete: true,
+            ..QueueDeclareOptions::default()
+        };
+        let queue = channel
+            .queue_declare("".into(), exclusive, FieldTable::default())
+            .await
+            .expect("answer queue");
         channel
-            .queue_bind(queue.name().clone(), "botica.protocol".into(), "director.protocol".into(), QueueBindOptions::default(), FieldTable::default())
+            .queue_bind(
+                queue.name().clone(),
+                "botica.protocol".into(),
+                "director.protocol".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .expect("bind answer queue");
         let answers = channel
-            .basic_consume(queue.name().clone(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                queue.name().clone(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .expect("consume answers");
-        Self { _connection: connection, channel, answers }
+        Self {
+            _connection: connection,
+            channel,
+            answers,
+        }
     }
 
     /// Publishes raw bytes to the bot's protocol queue.
@@ -83,8 +126,12 @@ impl Director {
             while let Some(delivery) = self.answers.next().await {
                 let delivery = delivery.expect("delivery");
                 delivery.ack(BasicAckOptions::default()).await.expect("ack");
-                let Ok(wrapper) = serde_json::from_slice::<Value>(&delivery.data) else { continue };
-                if wrapper["packet"]["type"] == "shutdownResponse" && wrapper["packet"]["requestId"] == request_id {
+                let Ok(wrapper) = serde_json::from_slice::<Value>(&delivery.data) else {
+                    continue;
+                };
+                if wrapper["packet"]["type"] == "shutdownResponse"
+                    && wrapper["packet"]["requestId"] == request_id
+                {
                     return wrapper;
                 }
             }

@@ -46,7 +46,7 @@ async fn an_idle_bot_answers_a_graceful_request_ready_and_shuts_down_with_its_st
         .request_shutdown(&bot_id, false, "graceful-1")
         .await;
     let answer = director
-        .answer("graceful-1", DIRECTOR_GRACEFUL_TIMEOUT)
+        .answer(&bot_id, "graceful-1", DIRECTOR_GRACEFUL_TIMEOUT)
         .await;
     assert_eq!(answer["type"], "bot");
     assert_eq!(answer["botId"], bot_id.as_str());
@@ -76,17 +76,17 @@ async fn a_busy_bot_answers_not_ready_and_keeps_running_until_a_forced_request()
         &bot_id,
         &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "20000"],
     );
-    // Jobs must be in flight for the busy-guard to veto: the first one is taken within
-    // milliseconds of being produced; wait until the bot says it is busy.
-    let mut answer = serde_json::Value::Null;
-    for attempt in 0..20 {
-        let id = format!("graceful-{attempt}");
-        director.request_shutdown(&bot_id, false, &id).await;
-        answer = director.answer(&id, DIRECTOR_GRACEFUL_TIMEOUT).await;
-        if answer["packet"]["ready"] == false {
-            break;
-        }
-    }
+    // Jobs must be in flight for the busy-guard to veto. The bot prints nothing per job; at 20
+    // jobs a second, each taken by a worker within 50 ms and lasting 20 s, one second after
+    // the connection both workers are busy. (A graceful request nobody vetoes would start the
+    // shutdown, so there is one try.)
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    director
+        .request_shutdown(&bot_id, false, "graceful-1")
+        .await;
+    let answer = director
+        .answer(&bot_id, "graceful-1", DIRECTOR_GRACEFUL_TIMEOUT)
+        .await;
     assert_eq!(
         answer["packet"]["ready"], false,
         "a busy bot cancels: {answer}"
@@ -96,7 +96,9 @@ async fn a_busy_bot_answers_not_ready_and_keeps_running_until_a_forced_request()
         "the bot keeps running after canceling"
     );
     director.request_shutdown(&bot_id, true, "forced-1").await;
-    let forced = director.answer("forced-1", DIRECTOR_FORCED_TIMEOUT).await;
+    let forced = director
+        .answer(&bot_id, "forced-1", DIRECTOR_FORCED_TIMEOUT)
+        .await;
     assert_eq!(forced["packet"]["ready"], true, "{forced}");
     let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
     assert_eq!(exit.code(), 0, "{exit:?}");
@@ -127,7 +129,7 @@ async fn malformed_and_unknown_packets_are_logged_and_survived() {
         .request_shutdown(&bot_id, false, "after-noise")
         .await;
     let answer = director
-        .answer("after-noise", DIRECTOR_GRACEFUL_TIMEOUT)
+        .answer(&bot_id, "after-noise", DIRECTOR_GRACEFUL_TIMEOUT)
         .await;
     assert_eq!(
         answer["packet"]["ready"], true,

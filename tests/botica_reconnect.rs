@@ -61,7 +61,7 @@ async fn the_bot_reconnects_after_a_broker_restart_and_answers_the_next_request(
         .request_shutdown(&bot_id, false, "after-restart")
         .await;
     let answer = director
-        .answer("after-restart", Duration::from_secs(10))
+        .answer(&bot_id, "after-restart", Duration::from_secs(10))
         .await;
     assert_eq!(answer["packet"]["ready"], true, "{answer}");
     let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));

@@ -342,7 +342,8 @@ async fn run(args: RunArgs) -> ExitCode {
         Err(e) => {
             eprintln!("demo-bot: {e}");
             shutdown.shutdown("startup:database").await;
-            return shutdown.wait().await.process_exit_code();
+            shutdown.wait().await;
+            return ExitCode::from(1);
         }
     };
     let next_id = Arc::new(AtomicU64::new(

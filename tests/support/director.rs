@@ -120,8 +120,14 @@ impl Director {
         self.send_raw(bot_id, packet.to_string().as_bytes()).await;
     }
 
-    /// Waits for the bot's shutdownResponse to `request_id`; returns the whole wrapper.
-    pub(crate) async fn answer(&mut self, request_id: &str, within: Duration) -> Value {
+    /// Waits for `bot_id`'s shutdownResponse to `request_id` (every director sees every
+    /// bot's answers); returns the whole wrapper.
+    pub(crate) async fn answer(
+        &mut self,
+        bot_id: &str,
+        request_id: &str,
+        within: Duration,
+    ) -> Value {
         let waiting = async {
             while let Some(delivery) = self.answers.next().await {
                 let delivery = delivery.expect("delivery");
@@ -129,7 +135,8 @@ impl Director {
                 let Ok(wrapper) = serde_json::from_slice::<Value>(&delivery.data) else {
                     continue;
                 };
-                if wrapper["packet"]["type"] == "shutdownResponse"
+                if wrapper["botId"] == bot_id
+                    && wrapper["packet"]["type"] == "shutdownResponse"
                     && wrapper["packet"]["requestId"] == request_id
                 {
                     return wrapper;

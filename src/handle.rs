@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_shutdown_actors::messages::{
-    FlushAck, FlushLogs, GetStatus, GetTasks, HookId, RegisterHook, RegisterResource,
-    RegisterState, RequestAnswer, RequestShutdown, SpawnTask, SupervisorState, TakeSnapshot,
-    TaskInfo, TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
+    FlushAck, FlushLogs, GetTasks, HookId, RegisterHook, RegisterResource, RegisterState,
+    RequestAnswer, RequestShutdown, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo,
+    TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
 };
-use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, Supervisor};
+use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, StatusView, Supervisor};
 use actix_shutdown_actors::{
     ClosingFlag, Loaded, LogQueue, Logger, LoggerError, PersistError, Persister, RequestSource,
     ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore, StepOutcome,
@@ -34,6 +34,7 @@ pub(crate) struct Actors {
 }
 
 struct Inner {
+    status: StatusView,
     boot: std::sync::Mutex<Option<BootReport>>,
     actors: Actors,
     closing: ClosingFlag,
@@ -61,6 +62,7 @@ impl std::fmt::Debug for ShutdownHandle {
 impl ShutdownHandle {
     pub(crate) fn new(
         actors: Actors,
+        status: StatusView,
         closing: ClosingFlag,
         config: Config,
         log_queue: LogQueue,
@@ -68,6 +70,7 @@ impl ShutdownHandle {
         let store = StateStore::new(config.state_dir_path());
         Self {
             inner: Arc::new(Inner {
+                status,
                 boot: std::sync::Mutex::new(None),
                 actors,
                 closing,
@@ -148,8 +151,14 @@ impl ShutdownHandle {
 
     /// Where the Supervisor is.
     pub fn status(&self) -> impl Future<Output = Option<SupervisorState>> + 'static {
-        let supervisor = self.inner.actors.supervisor.clone();
-        async move { supervisor.send(GetStatus).await.ok() }
+        let state = self.status_now();
+        async move { Some(state) }
+    }
+
+    /// Where the Supervisor is, at once and from any thread (no message round-trip, so it
+    /// answers even while hooks hold the Supervisor's mailbox).
+    pub fn status_now(&self) -> SupervisorState {
+        self.inner.status.get()
     }
 
     /// The background tasks.

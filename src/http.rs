@@ -69,10 +69,6 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// How long a client may take to send the body of `POST /shutdown`.
 const BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long `GET /status` waits for the Supervisor (busy while hooks run) before answering
-/// from the closing flag alone.
-const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// Why the control plane could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -439,10 +435,7 @@ impl StatusBody {
 
 async fn status(req: HttpRequest, state: web::Data<PlaneState>) -> Result<HttpResponse, Refusal> {
     state.authorize(&req)?;
-    let supervisor = tokio::time::timeout(STATUS_TIMEOUT, state.handle.status())
-        .await
-        .ok()
-        .flatten();
+    let supervisor = Some(state.handle.status_now());
     Ok(HttpResponse::Ok().json(StatusBody::new(supervisor, state.handle.is_closing())))
 }
 

@@ -163,7 +163,9 @@ impl ShutdownBuilder {
             progress: combine(self.progress),
             ..SupervisorConfig::default()
         };
-        let supervisor = Supervisor::new(supervisor_config, participants, closing.clone()).start();
+        let supervisor = Supervisor::new(supervisor_config, participants, closing.clone());
+        let status = supervisor.status_view();
+        let supervisor = supervisor.start();
         let signals_on = config.signals;
         let actors = Actors {
             supervisor,
@@ -172,7 +174,7 @@ impl ShutdownBuilder {
             closer,
             logger,
         };
-        let handle = ShutdownHandle::new(actors, closing, config, log_queue);
+        let handle = ShutdownHandle::new(actors, status, closing, config, log_queue);
         let boot = BootReport {
             state_dir: dir,
             pid: std::process::id(),

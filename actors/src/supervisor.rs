@@ -204,6 +204,30 @@ enum Phase {
     Done(Arc<ShutdownReport>),
 }
 
+/// Where the Supervisor is, readable from any thread without a message round-trip (the
+/// Supervisor's mailbox waits while hooks run).
+#[derive(Clone, Debug)]
+pub struct StatusView {
+    closing: ClosingFlag,
+    step: Arc<Mutex<String>>,
+    exit_code: Arc<Mutex<Option<i32>>>,
+}
+
+impl StatusView {
+    /// Running, closing (with the step in progress) or finished (with the exit code).
+    pub fn get(&self) -> SupervisorState {
+        if let Some(exit_code) = *self.exit_code.lock().unwrap_or_else(|p| p.into_inner()) {
+            SupervisorState::Finished { exit_code }
+        } else if self.closing.is_closing() {
+            SupervisorState::Closing {
+                step: self.step.lock().map(|s| s.clone()).unwrap_or_default(),
+            }
+        } else {
+            SupervisorState::Running
+        }
+    }
+}
+
 /// The Supervisor actor. See the module docs.
 pub struct Supervisor {
     config: SupervisorConfig,
@@ -218,6 +242,7 @@ pub struct Supervisor {
     deferred: Option<(ShutdownRequest, Instant)>,
     pending_jobs: Option<Rc<dyn Fn() -> u64>>,
     current_step: Arc<Mutex<String>>,
+    exit_code: Arc<Mutex<Option<i32>>>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -256,6 +281,16 @@ impl Supervisor {
             deferred: None,
             pending_jobs: None,
             current_step: Arc::new(Mutex::new(String::new())),
+            exit_code: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// A view of where this Supervisor is, for any thread.
+    pub fn status_view(&self) -> StatusView {
+        StatusView {
+            closing: self.closing.clone(),
+            step: Arc::clone(&self.current_step),
+            exit_code: Arc::clone(&self.exit_code),
         }
     }
 
@@ -515,6 +550,7 @@ impl Supervisor {
             let _ = hard.send(hard_deadline::Signal::Done);
         }
         let report = Arc::new(report);
+        *self.exit_code.lock().unwrap_or_else(|p| p.into_inner()) = Some(report.exit_code);
         self.phase = Phase::Done(Arc::clone(&report));
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(Arc::clone(&report));
@@ -945,18 +981,6 @@ impl Handler<GetStatus> for Supervisor {
     type Result = MessageResult<GetStatus>;
 
     fn handle(&mut self, _: GetStatus, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(match &self.phase {
-            Phase::Idle => SupervisorState::Running,
-            Phase::Running(_) => SupervisorState::Closing {
-                step: self
-                    .current_step
-                    .lock()
-                    .map(|s| s.clone())
-                    .unwrap_or_default(),
-            },
-            Phase::Done(report) => SupervisorState::Finished {
-                exit_code: report.exit_code,
-            },
-        })
+        MessageResult(self.status_view().get())
     }
 }

@@ -77,9 +77,12 @@ impl Slot {
             TaskState::Ended(TaskOutcome::Failed | TaskOutcome::Panicked) => {
                 self.last_error.clone()
             }
-            TaskState::Ended(TaskOutcome::Aborted) => {
-                Some(self.aborted.unwrap_or(AbortReason::Forced).text().to_owned())
-            }
+            TaskState::Ended(TaskOutcome::Aborted) => Some(
+                self.aborted
+                    .unwrap_or(AbortReason::Forced)
+                    .text()
+                    .to_owned(),
+            ),
             _ => None,
         }
     }
@@ -184,9 +187,21 @@ struct EndGuard {
     index: usize,
 }
 
+impl EndGuard {
+    /// Logs a crash and keeps its error as the task's last one.
+    fn after_run(&self, outcome: TaskOutcome, error: Option<String>) -> TaskOutcome {
+        if let Some(e) = error {
+            tracing::error!(task = %self.table.name(self.index), ?outcome, "task crashed: {e}");
+            self.table.update(self.index, |slot| slot.last_error = Some(e));
+        }
+        outcome
+    }
+}
+
 impl Drop for EndGuard {
     fn drop(&mut self) {
-        self.table.end(self.index, TaskOutcome::Aborted, Some(AbortReason::Forced));
+        self.table
+            .end(self.index, TaskOutcome::Aborted, Some(AbortReason::Forced));
     }
 }
 
@@ -286,17 +301,18 @@ impl TaskMonitor {
             });
             slots.len() - 1
         };
-        let guard = EndGuard { table: Rc::clone(&self.table), index };
+        let guard = EndGuard {
+            table: Rc::clone(&self.table),
+            index,
+        };
         let token = self.root.child_token();
-        let fut = supervise(
-            guard,
-            factory,
-            token,
-            options.restart_on_failure,
-        );
-        if index == 0 { eprintln!("supervise {}", std::mem::size_of_val(&fut)); }
+        let fut = supervise(guard, factory, token, options.restart_on_failure);
+        if index == 0 {
+            eprintln!("supervise {}", std::mem::size_of_val(&fut));
+        }
         let join = tokio::task::spawn_local(fut);
-        self.table.update(index, |slot| slot.abort = Some(join.abort_handle()));
+        self.table
+            .update(index, |slot| slot.abort = Some(join.abort_handle()));
         self.names.insert(hash, index);
         Ok(())
     }
@@ -320,7 +336,13 @@ impl TaskMonitor {
     pub fn abort_all(&self) {
         // An abort only schedules the task; its future is dropped (and its guard records the
         // abort) when the local task set next runs it, after this borrow ends.
-        for handle in self.table.slots.borrow().iter().filter_map(|s| s.abort.as_ref()) {
+        for handle in self
+            .table
+            .slots
+            .borrow()
+            .iter()
+            .filter_map(|s| s.abort.as_ref())
+        {
             handle.abort();
         }
     }
@@ -336,7 +358,10 @@ impl TaskMonitor {
         let (range, mut deadlines) = {
             let slots = table.slots.borrow();
             let range = first..slots.len();
-            let running = slots[range.clone()].iter().filter(|s| !s.is_ended()).count();
+            let running = slots[range.clone()]
+                .iter()
+                .filter(|s| !s.is_ended())
+                .count();
             table.claimed.set(range.end);
             table.waiting_for.set(table.waiting_for.get() + running);
             let deadlines: Vec<Instant> = if running == 0 {
@@ -369,7 +394,10 @@ impl TaskMonitor {
         };
         async move {
             for until in deadlines {
-                if tokio::time::timeout_at(until, table.all_claimed_ended()).await.is_ok() {
+                if tokio::time::timeout_at(until, table.all_claimed_ended())
+                    .await
+                    .is_ok()
+                {
                     break;
                 }
                 table.abort_expired(range.clone(), &deadline_of, until);
@@ -394,60 +422,80 @@ impl TaskMonitor {
 
 /// Runs a task's factory until it ends for good; restarts crashes with backoff when asked.
 /// The guard records the end, or an abort if this future is dropped first.
-async fn supervise(
+///
+/// A plain function returning an `async move` block that uses its captures in place (an
+/// `async fn` would store its arguments twice), with the restart loop boxed: a task that never
+/// crashes then fits tokio's 256-byte task cell.
+fn supervise(
     guard: EndGuard,
     factory: TaskFactory,
     token: CancellationToken,
     restart_on_failure: bool,
-) {
-    let table = &guard.table;
-    let index = guard.index;
-    let mut backoff = BACKOFF_START;
-    loop {
+) -> impl Future<Output = ()> + 'static {
+    async move {
         let started = Instant::now();
-        // The factory itself may panic before it returns a future: call it inside the guard.
-        let run = match std::panic::catch_unwind(AssertUnwindSafe(|| factory(token.clone()))) {
-            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
-            Err(panic) => Err(panic),
-        };
-        let (outcome, error) = match run {
-            Ok(Ok(())) if token.is_cancelled() => (TaskOutcome::Cancelled, None),
-            Ok(Ok(())) => (TaskOutcome::Finished, None),
-            Ok(Err(e)) => (TaskOutcome::Failed, Some(e)),
-            Err(panic) => (TaskOutcome::Panicked, Some(panic_message(&*panic))),
-        };
-        let crashed = matches!(outcome, TaskOutcome::Failed | TaskOutcome::Panicked);
-        if let Some(e) = error {
-            tracing::error!(task = %table.name(index), ?outcome, "task crashed: {e}");
-            table.update(index, |slot| slot.last_error = Some(e));
+        let (outcome, error) = run_once(&factory, &token).await;
+        let mut outcome = guard.after_run(outcome, error);
+        if is_crash(outcome) && restart_on_failure && !token.is_cancelled() {
+            outcome = Box::pin(restart(&guard, &factory, &token, outcome, started)).await;
         }
-        if !(crashed && restart_on_failure && !token.is_cancelled()) {
-            table.end(index, outcome, None);
-            return;
-        }
-        if started.elapsed() > BACKOFF_MAX {
-            backoff = BACKOFF_START;
-        }
-        table.update(index, |slot| slot.state = TaskState::Restarting);
-        tracing::info!(task = %table.name(index), "restarting in {backoff:?}");
-        // Boxed: the timer occupies memory only while a crashed task waits.
-        if Box::pin(backoff_or_cancel(backoff, &token)).await {
-            table.end(index, outcome, None);
-            return;
-        }
-        backoff = (backoff * 2).min(BACKOFF_MAX);
-        table.update(index, |slot| {
-            slot.restarts += 1;
-            slot.state = TaskState::Running;
-        });
+        guard.table.end(guard.index, outcome, None);
     }
 }
 
-/// Waits out the backoff; true when the token fired first.
-async fn backoff_or_cancel(backoff: Duration, token: &CancellationToken) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(backoff) => false,
-        () = token.cancelled() => true,
+/// One run of the task: its outcome, and the error of a crash. The factory itself may panic
+/// before it returns a future: it is called inside the guard too.
+async fn run_once(
+    factory: &TaskFactory,
+    token: &CancellationToken,
+) -> (TaskOutcome, Option<String>) {
+    let run = match std::panic::catch_unwind(AssertUnwindSafe(|| factory(token.clone()))) {
+        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    match run {
+        Ok(Ok(())) if token.is_cancelled() => (TaskOutcome::Cancelled, None),
+        Ok(Ok(())) => (TaskOutcome::Finished, None),
+        Ok(Err(e)) => (TaskOutcome::Failed, Some(e)),
+        Err(panic) => (TaskOutcome::Panicked, Some(panic_message(&*panic))),
+    }
+}
+
+fn is_crash(outcome: TaskOutcome) -> bool {
+    matches!(outcome, TaskOutcome::Failed | TaskOutcome::Panicked)
+}
+
+/// Restarts a crashed task with backoff (1 s doubling to 60 s, back to 1 s after a run longer
+/// than that) until a run ends without crashing or the token fires; the final outcome.
+async fn restart(
+    guard: &EndGuard,
+    factory: &TaskFactory,
+    token: &CancellationToken,
+    mut outcome: TaskOutcome,
+    mut started: Instant,
+) -> TaskOutcome {
+    let mut backoff = BACKOFF_START;
+    loop {
+        if started.elapsed() > BACKOFF_MAX {
+            backoff = BACKOFF_START;
+        }
+        guard.table.update(guard.index, |slot| slot.state = TaskState::Restarting);
+        tracing::info!(task = %guard.table.name(guard.index), "restarting in {backoff:?}");
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = token.cancelled() => return outcome,
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+        guard.table.update(guard.index, |slot| {
+            slot.restarts += 1;
+            slot.state = TaskState::Running;
+        });
+        started = Instant::now();
+        let (ran, error) = run_once(factory, token).await;
+        outcome = guard.after_run(ran, error);
+        if !is_crash(outcome) || token.is_cancelled() {
+            return outcome;
+        }
     }
 }
 

@@ -93,3 +93,86 @@ fn panicking_hook_is_contained_and_reported() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "logs/crash.log mode");
 }
+
+#[test]
+fn a_closer_blocking_the_actor_thread_is_ended_by_the_hard_deadline() {
+    let state = StateDir::new();
+    let mut bot = Bot::start(&state, &["--block-close", "60", "--grace", "2"]);
+    bot.wait_ready(READY_TIMEOUT);
+    let signalled = std::time::Instant::now();
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+    let took = signalled.elapsed();
+    // grace 2 s + hard margin 2 s; generous bound for a loaded machine.
+    assert!(
+        took < std::time::Duration::from_secs(12),
+        "took {took:?}\n{exit}"
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(3),
+        "ended before the hard deadline: {took:?}\n{exit}"
+    );
+    assert_eq!(exit.code(), 1, "{exit}");
+    assert!(
+        !state.file("bot.lock").exists(),
+        "the hard-deadline thread removes the lock\n{exit}"
+    );
+    assert_eq!(state.text("exit_code").trim(), "1", "{exit}");
+    let summary = state.summary();
+    assert_eq!(summary["exit_code"], 1, "{summary:#}");
+    let close = entry(&summary, "steps", "close_resources");
+    assert_eq!(close["outcome"], "timed_out", "{summary:#}");
+    assert!(
+        close["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("hard deadline")),
+        "{summary:#}"
+    );
+    assert_eq!(
+        entry(&summary, "steps", "persist_state")["outcome"],
+        "completed",
+        "state was saved before the block"
+    );
+    let log = state.text("logs/log.txt");
+    assert!(
+        log.contains("hard shutdown deadline passed"),
+        "the logs were flushed: {log}"
+    );
+}
+
+#[test]
+fn a_state_file_that_cannot_be_written_fails_the_step_with_the_os_error_and_exits_1() {
+    let state = StateDir::new();
+    // A directory where the command cache's file belongs: the rename over it fails.
+    std::fs::create_dir_all(state.file("command_cache.json")).expect("blocking directory");
+    let mut bot = Bot::start(&state, &["--jobs-per-sec", "0"]);
+    bot.wait_ready(READY_TIMEOUT);
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+    assert_eq!(exit.code(), 1, "{exit}");
+    let summary = state.summary();
+    assert_eq!(
+        entry(&summary, "steps", "persist_state")["outcome"],
+        "failed",
+        "{summary:#}"
+    );
+    let file = entry(&summary, "files", "command_cache");
+    assert_eq!(file["outcome"], "failed", "{summary:#}");
+    assert!(
+        file["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("os error")),
+        "the OS error is named: {summary:#}"
+    );
+    for saved in ["queue_cache", "reminder_tracking", "dm_scheduled_tracker"] {
+        assert_eq!(
+            entry(&summary, "files", saved)["outcome"],
+            "completed",
+            "{summary:#}"
+        );
+    }
+    assert!(
+        !state.file("bot.lock").exists(),
+        "the lock is released anyway"
+    );
+}

@@ -76,6 +76,10 @@ struct RunArgs {
     /// Register a resource whose close fails (the exit code becomes 1).
     #[arg(long)]
     fail_close: bool,
+    /// Register a resource whose close blocks the actor thread for this many seconds (the
+    /// hard-deadline thread ends the process at grace + 2 s with exit code 1).
+    #[arg(long, value_parser = positive_secs)]
+    block_close: Option<Duration>,
     /// Register a shutdown hook that panics (the panic is contained and reported).
     #[arg(long)]
     panic_hook: bool,
@@ -607,6 +611,13 @@ fn spawn_tasks(
 fn register_resources(shutdown: &ShutdownHandle, args: &RunArgs, db: &Db) {
     let db = Arc::clone(db);
     shutdown.on_close("db", move || async move { close_db(&db) });
+    if let Some(block) = args.block_close {
+        shutdown.on_close("legacy-driver", move || async move {
+            // A synchronous driver that blocks the whole actor thread: no timeout can interrupt
+            // it; only the hard-deadline thread can end the process.
+            std::thread::sleep(block);
+        });
+    }
     if args.fail_close {
         shutdown.on_close("broker", || async {
             Err::<(), _>("connection reset by peer while closing (simulated by --fail-close)")

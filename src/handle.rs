@@ -210,15 +210,7 @@ impl ShutdownHandle {
         name: impl Into<String>,
         source: Recipient<TakeSnapshot>,
     ) -> Result<(), PersistError> {
-        self.register_state(name.into(), false, move || {
-            let source = source.clone();
-            async move {
-                source
-                    .send(TakeSnapshot)
-                    .await
-                    .map_err(|e| format!("the state actor is unreachable: {e}"))?
-            }
-        })
+        self.persist_actor(name.into(), false, source)
     }
 
     /// As [`persist`](Self::persist), for state that is written even in a forced shutdown.
@@ -230,15 +222,7 @@ impl ShutdownHandle {
         name: impl Into<String>,
         source: Recipient<TakeSnapshot>,
     ) -> Result<(), PersistError> {
-        self.register_state(name.into(), true, move || {
-            let source = source.clone();
-            async move {
-                source
-                    .send(TakeSnapshot)
-                    .await
-                    .map_err(|e| format!("the state actor is unreachable: {e}"))?
-            }
-        })
+        self.persist_actor(name.into(), true, source)
     }
 
     /// Persists what a closure returns.
@@ -250,10 +234,7 @@ impl ShutdownHandle {
         F: Fn() -> T + Send + 'static,
         T: Serialize,
     {
-        self.register_state(name.into(), false, move || {
-            let value = serde_json::to_value(snapshot()).map_err(|e| e.to_string());
-            async move { value }
-        })
+        self.persist_closure(name.into(), false, snapshot)
     }
 
     /// As [`persist_fn`](Self::persist_fn), for state that is written even in a forced
@@ -270,7 +251,35 @@ impl ShutdownHandle {
         F: Fn() -> T + Send + 'static,
         T: Serialize,
     {
-        self.register_state(name.into(), true, move || {
+        self.persist_closure(name.into(), true, snapshot)
+    }
+
+    fn persist_actor(
+        &self,
+        name: String,
+        critical: bool,
+        source: Recipient<TakeSnapshot>,
+    ) -> Result<(), PersistError> {
+        self.register_state(name, critical, move || {
+            let sent = source.send(TakeSnapshot);
+            async move {
+                sent.await
+                    .map_err(|e| format!("the state actor is unreachable: {e}"))?
+            }
+        })
+    }
+
+    fn persist_closure<F, T>(
+        &self,
+        name: String,
+        critical: bool,
+        snapshot: F,
+    ) -> Result<(), PersistError>
+    where
+        F: Fn() -> T + Send + 'static,
+        T: Serialize,
+    {
+        self.register_state(name, critical, move || {
             let value = serde_json::to_value(snapshot()).map_err(|e| e.to_string());
             async move { value }
         })

@@ -34,9 +34,9 @@ use actix_shutdown_actors::messages::{
     TaskFactory, TaskOptions, TaskResult,
 };
 use actix_shutdown_actors::{
-    Envelope, LogOptions, LogQueue, Logger, Persister, SCHEMA_VERSION, TaskMonitor, files,
+    LogOptions, LogQueue, Logger, Persister, SCHEMA_VERSION, TaskMonitor, files,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_graceful_shutdown::{SubsystemBuilder, SubsystemHandle, Toplevel};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -51,18 +51,10 @@ struct CountingAllocator;
 static COUNTING: AtomicBool = AtomicBool::new(false);
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 
-static SIZES: [std::sync::atomic::AtomicIsize; 4097] = [const { std::sync::atomic::AtomicIsize::new(0) }; 4097];
 fn count(delta: isize) {
     if COUNTING.load(Ordering::Relaxed) {
         LIVE.fetch_add(delta, Ordering::Relaxed);
-        let i = delta.unsigned_abs().min(4096);
-        SIZES[i].fetch_add(delta.signum(), Ordering::Relaxed);
     }
-}
-fn dump_sizes(label: &str) {
-    let mut v = Vec::new();
-    for (i, c) in SIZES.iter().enumerate() { let n = c.swap(0, Ordering::Relaxed); if n.abs() >= 1000 { v.push((i, n)); } }
-    eprintln!("{label}: {v:?}");
 }
 
 fn signed(n: usize) -> isize {
@@ -261,12 +253,21 @@ async fn idle(token: CancellationToken) {
 }
 
 /// A [`TaskFactory`] built exactly as `TaskSpawner::spawn_with` builds it.
-fn factory() -> TaskFactory {
-    let task = idle;
+fn wrap<F, Fut, R>(task: F) -> TaskFactory
+where
+    F: Fn(CancellationToken) -> Fut + Send + 'static,
+    Fut: Future<Output = R> + 'static,
+    R: TaskResult,
+{
     Box::new(move |token| {
         let fut = task(token);
         Box::pin(async move { fut.await.into_task_result() })
     })
+}
+
+/// The idle task's factory, as the TaskSpawner makes it.
+fn factory() -> TaskFactory {
+    wrap(idle)
 }
 
 fn spawn_message(i: usize) -> SpawnTask {
@@ -316,12 +317,19 @@ async fn cancel_through_message(addr: &Addr<TaskMonitor>, n: usize) -> Duration 
 }
 
 /// `n` idle tasks on a TaskTracker, each holding a clone of one CancellationToken, all running.
-async fn tracker_with(n: usize) -> (TaskTracker, CancellationToken) {
+/// `n` idle tasks on a TaskTracker, each holding a clone of one CancellationToken (or, with
+/// `child`, a child token of its own, as our tasks have), all running.
+async fn tracker_with(n: usize, child: bool) -> (TaskTracker, CancellationToken) {
     reset_started();
     let tracker = TaskTracker::new();
     let token = CancellationToken::new();
     for _ in 0..n {
-        tracker.spawn_local(idle(token.clone()));
+        let own = if child {
+            token.child_token()
+        } else {
+            token.clone()
+        };
+        tracker.spawn_local(idle(own));
     }
     all_started(n).await;
     (tracker, token)
@@ -340,21 +348,22 @@ async fn cancel_tracker(tracker: &TaskTracker, token: &CancellationToken) -> Dur
 const TASKS: usize = 100_000;
 
 async fn cancel_100k_tasks() -> Vec<Row> {
-    let (ours, reference) = side_by_side(
-        reps(5),
+    let reference = |child: bool| async move {
+        let (tracker, token) = tracker_with(TASKS, child).await;
+        ms(cancel_tracker(&tracker, &token).await)
+    };
+    let (ours, clones) = side_by_side(
+        reps(7),
         || async {
             let addr = monitor_with(TASKS).await;
             ms(cancel_through_message(&addr, TASKS).await)
         },
-        || async {
-            let (tracker, token) = tracker_with(TASKS).await;
-            ms(cancel_tracker(&tracker, &token).await)
-        },
+        || reference(false),
     )
     .await;
-    let direct = {
-        let mut times = Vec::new();
-        for _ in 0..reps(3) {
+    let (direct, children) = side_by_side(
+        reps(5),
+        || async {
             reset_started();
             let mut monitor = TaskMonitor::new(ClosingFlag::new());
             for i in 0..TASKS {
@@ -366,26 +375,36 @@ async fn cancel_100k_tasks() -> Vec<Row> {
             all_started(TASKS).await;
             let started = Instant::now();
             let report = monitor.cancel_all(&cancel_message(false)).await;
-            times.push(ms(started.elapsed()));
+            let took = ms(started.elapsed());
             assert_eq!(report.tasks.len(), TASKS);
-        }
-        median(times)
-    };
+            took
+        },
+        || reference(true),
+    )
+    .await;
     vec![
         Row::new(
             "cancel_100k_tasks",
             "ms",
             ours,
-            "tokio-util TaskTracker + CancellationToken: cancel, close, wait",
-            reference,
+            "tokio-util TaskTracker + CancellationToken clones: cancel, close, wait",
+            clones,
             Some(1.2),
         ),
         Row::new(
             "cancel_100k_tasks_direct",
             "ms",
             direct,
-            "tokio-util TaskTracker + CancellationToken: cancel, close, wait",
-            reference,
+            "same, TaskMonitor::cancel_all called directly",
+            clones,
+            None,
+        ),
+        Row::new(
+            "cancel_100k_tasks_vs_child_tokens",
+            "ms",
+            ours,
+            "tokio-util TaskTracker + a child token per task: cancel, close, wait",
+            children,
             None,
         ),
     ]
@@ -412,10 +431,32 @@ async fn shut_down(handle: &actix_shutdown::ShutdownHandle) -> Arc<actix_shutdow
     report
 }
 
+/// Spawns `TASKS` idle tasks on a TaskTracker (clones of one token, or a child token each)
+/// and returns the time until all run.
+async fn spawn_on_tracker(child: bool) -> f64 {
+    reset_started();
+    let tracker = TaskTracker::new();
+    let token = CancellationToken::new();
+    let started = Instant::now();
+    for _ in 0..TASKS {
+        let own = if child {
+            token.child_token()
+        } else {
+            token.clone()
+        };
+        tracker.spawn_local(idle(own));
+    }
+    all_started(TASKS).await;
+    let took = ms(started.elapsed());
+    cancel_tracker(&tracker, &token).await;
+    took
+}
+
 async fn spawn_100k_tasks(scratch: &Path) -> Vec<Row> {
     let dir = scratch.join("spawn");
-    let (ours, reference) = side_by_side(
-        reps(5),
+    // Ours: the user's path, `ShutdownHandle::tasks().spawn(..)`, one SpawnTask message each.
+    let (ours, clones) = side_by_side(
+        reps(7),
         || async {
             let handle = boot(&dir).await;
             let spawner = handle.tasks();
@@ -432,24 +473,12 @@ async fn spawn_100k_tasks(scratch: &Path) -> Vec<Row> {
             assert_eq!(report.tasks.len(), TASKS);
             took
         },
-        || async {
-            reset_started();
-            let tracker = TaskTracker::new();
-            let token = CancellationToken::new();
-            let started = Instant::now();
-            for _ in 0..TASKS {
-                tracker.spawn_local(idle(token.clone()));
-            }
-            all_started(TASKS).await;
-            let took = ms(started.elapsed());
-            cancel_tracker(&tracker, &token).await;
-            took
-        },
+        || spawn_on_tracker(false),
     )
     .await;
-    let direct = {
-        let mut times = Vec::new();
-        for _ in 0..reps(3) {
+    let (direct, children) = side_by_side(
+        reps(5),
+        || async {
             reset_started();
             let mut monitor = TaskMonitor::new(ClosingFlag::new());
             let started = Instant::now();
@@ -459,26 +488,36 @@ async fn spawn_100k_tasks(scratch: &Path) -> Vec<Row> {
                     .expect("spawned");
             }
             all_started(TASKS).await;
-            times.push(ms(started.elapsed()));
+            let took = ms(started.elapsed());
             monitor.cancel_all(&cancel_message(true)).await;
-        }
-        median(times)
-    };
+            took
+        },
+        || spawn_on_tracker(true),
+    )
+    .await;
     vec![
         Row::new(
             "spawn_100k_tasks",
             "ms",
             ours,
-            "tokio-util TaskTracker::spawn_local",
-            reference,
+            "tokio-util TaskTracker::spawn_local, CancellationToken clones",
+            clones,
             Some(1.5),
         ),
         Row::new(
             "spawn_100k_tasks_direct",
             "ms",
             direct,
-            "tokio-util TaskTracker::spawn_local",
-            reference,
+            "same, TaskMonitor::spawn called directly",
+            clones,
+            None,
+        ),
+        Row::new(
+            "spawn_100k_tasks_vs_child_tokens",
+            "ms",
+            ours,
+            "tokio-util TaskTracker::spawn_local, a child token per task",
+            children,
             None,
         ),
     ]
@@ -486,60 +525,92 @@ async fn spawn_100k_tasks(scratch: &Path) -> Vec<Row> {
 
 async fn bytes_per_task() -> Vec<Row> {
     let per_task = |bytes: isize| bytes as f64 / TASKS as f64;
-    let mut ours = Vec::new();
-    let mut reference = Vec::new();
+    let (mut ours, mut clones, mut children) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..reps(3) {
         settle().await;
-        for c in &SIZES { c.store(0, Ordering::Relaxed); }
         let (bytes, addr) = live_bytes_after(monitor_with(TASKS)).await;
-        dump_sizes("ours");
         ours.push(per_task(bytes));
         cancel_through_message(&addr, TASKS).await;
         drop(addr);
 
-        settle().await;
-        for c in &SIZES { c.store(0, Ordering::Relaxed); }
-        let (bytes, (tracker, token)) = live_bytes_after(tracker_with(TASKS)).await;
-        dump_sizes("ref");
-        reference.push(per_task(bytes));
-        cancel_tracker(&tracker, &token).await;
+        for (child, into) in [(false, &mut clones), (true, &mut children)] {
+            settle().await;
+            let (bytes, (tracker, token)) = live_bytes_after(tracker_with(TASKS, child)).await;
+            into.push(per_task(bytes));
+            cancel_tracker(&tracker, &token).await;
+        }
     }
-    vec![Row::new(
-        "bytes_per_task",
-        "bytes",
-        median(ours),
-        "tokio-util TaskTracker::spawn_local + a CancellationToken clone",
-        median(reference),
-        Some(1.5),
-    )]
+    let ours = median(ours);
+    vec![
+        Row::new(
+            "bytes_per_task",
+            "bytes",
+            ours,
+            "tokio-util TaskTracker::spawn_local + a CancellationToken clone",
+            median(clones),
+            Some(1.5),
+        ),
+        Row::new(
+            "bytes_per_task_vs_child_tokens",
+            "bytes",
+            ours,
+            "tokio-util TaskTracker::spawn_local + a child token per task",
+            median(children),
+            None,
+        ),
+    ]
 }
 
-async fn cancel_scaling() -> (Vec<Row>, Vec<(usize, f64)>) {
-    let sizes = [(1_000, 21), (10_000, 11), (100_000, 5), (1_000_000, 3)];
+async fn cancel_scaling() -> (Vec<Row>, Vec<(usize, f64, f64)>) {
+    let sizes = [(1_000, 31), (10_000, 15), (100_000, 7), (1_000_000, 3)];
+    // Per size: (tasks, ours ns/task, TaskTracker ns/task).
     let mut per_task = Vec::new();
     // Warm-up.
     let addr = monitor_with(10_000).await;
     cancel_through_message(&addr, 10_000).await;
     drop(addr);
     for (n, full_reps) in sizes {
-        let mut times = Vec::new();
-        for _ in 0..reps(full_reps) {
-            let addr = monitor_with(n).await;
-            times.push(cancel_through_message(&addr, n).await.as_secs_f64() * 1e9 / n as f64);
-        }
-        per_task.push((n, median(times)));
+        let per = |took: Duration| took.as_secs_f64() * 1e9 / n as f64;
+        let (ours, tracker) = side_by_side(
+            reps(full_reps),
+            || async {
+                let addr = monitor_with(n).await;
+                per(cancel_through_message(&addr, n).await)
+            },
+            || async {
+                let (tracker, token) = tracker_with(n, false).await;
+                per(cancel_tracker(&tracker, &token).await)
+            },
+        )
+        .await;
+        per_task.push((n, ours, tracker));
     }
-    let worst = per_task.iter().map(|p| p.1).fold(f64::MIN, f64::max);
-    let best = per_task.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+    let spread = |pick: fn(&(usize, f64, f64)) -> f64| {
+        let worst = per_task.iter().map(pick).fold(f64::MIN, f64::max);
+        let best = per_task.iter().map(pick).fold(f64::MAX, f64::min);
+        (worst, best)
+    };
+    let (worst, best) = spread(|p| p.1);
+    let (tracker_worst, tracker_best) = spread(|p| p.2);
     let at_1k = per_task[0].1;
-    let rows = vec![Row::new(
-        "cancel_scaling",
-        "ns/task",
-        worst,
-        &format!("own best per-task cancel cost over 1k..1M tasks (1k: {at_1k:.0} ns)"),
-        best,
-        Some(2.0),
-    )];
+    let rows = vec![
+        Row::new(
+            "cancel_scaling",
+            "ns/task",
+            worst,
+            &format!("own best per-task cancel cost over 1k..1M tasks (1k: {at_1k:.0} ns)"),
+            best,
+            Some(2.0),
+        ),
+        Row::new(
+            "cancel_scaling_tracker",
+            "ns/task",
+            tracker_worst,
+            "TaskTracker's own best per-task cancel cost over 1k..1M tasks (its max/min)",
+            tracker_best,
+            None,
+        ),
+    ];
     (rows, per_task)
 }
 
@@ -572,7 +643,7 @@ async fn shutdown_noop(scratch: &Path) -> Vec<Row> {
     std::fs::create_dir_all(&by_hand).expect("scratch dir");
     let page = vec![b'x'; 4096];
     let (ours, reference) = side_by_side(
-        reps(9),
+        reps(15),
         || async {
             let handle = boot(&ours_dir).await;
             let started = Instant::now();
@@ -602,26 +673,45 @@ async fn shutdown_noop(scratch: &Path) -> Vec<Row> {
     )]
 }
 
-/// A state of about `bytes` bytes of JSON: an array of small job records.
-fn state_value(bytes: usize) -> Value {
-    let one = json!({"id": 0, "kind": "reminder", "chat": 123_456_789, "due": "2026-01-01T00:00:00Z", "text": "water the plants"});
-    let each = serde_json::to_vec(&one).expect("json").len() + 1;
-    Value::Array(
-        (0..bytes.div_ceil(each))
-            .map(|i| {
-                json!({"id": i, "kind": "reminder", "chat": 123_456_789, "due": "2026-01-01T00:00:00Z", "text": "water the plants"})
-            })
-            .collect(),
-    )
+/// One record of a bot's state, as a bot would keep it.
+#[derive(Clone, serde::Serialize)]
+struct Job {
+    id: u64,
+    kind: String,
+    chat: i64,
+    due: String,
+    text: String,
 }
 
-async fn persist_10(scratch: &Path, label: &str, bytes: usize) -> Row {
+/// A state of about `bytes` bytes of JSON: a queue of small jobs.
+fn jobs(bytes: usize) -> Vec<Job> {
+    let job = |id| Job {
+        id,
+        kind: "reminder".to_owned(),
+        chat: 123_456_789,
+        due: "2026-01-01T00:00:00Z".to_owned(),
+        text: "water the plants".to_owned(),
+    };
+    let each = serde_json::to_vec(&job(0)).expect("json").len() + 1;
+    (0..bytes.div_ceil(each) as u64).map(job).collect()
+}
+
+/// What a bot writing its state by hand writes: the same envelope as PersistAll's.
+#[derive(serde::Serialize)]
+struct SavedByHand<'a> {
+    schema: u32,
+    name: &'a str,
+    saved_at: String,
+    data: &'a [Job],
+}
+
+async fn persist_10(scratch: &Path, label: &str, bytes: usize) -> Vec<Row> {
     const STATES: usize = 10;
     let ours_dir = scratch.join(format!("{label}-ours"));
     let by_hand = scratch.join(format!("{label}-by-hand"));
     files::ensure_private_dir(&ours_dir).expect("scratch dir");
     files::ensure_private_dir(&by_hand).expect("scratch dir");
-    let value = Arc::new(state_value(bytes));
+    let state = Arc::new(jobs(bytes));
     let persister = Persister::new(
         &ours_dir,
         ours_dir.join("last_shutdown.json"),
@@ -629,10 +719,11 @@ async fn persist_10(scratch: &Path, label: &str, bytes: usize) -> Row {
     )
     .start();
     for i in 0..STATES {
-        let value = Arc::clone(&value);
+        let state = Arc::clone(&state);
+        // What a bot registers: its state, turned into JSON when the snapshot is asked for.
         let source: SnapshotFn = Box::new(move || {
-            let value = Arc::clone(&value);
-            Box::pin(async move { Ok(Value::clone(&value)) })
+            let state = Arc::clone(&state);
+            Box::pin(async move { serde_json::to_value(&*state).map_err(|e| e.to_string()) })
         });
         persister
             .send(RegisterState {
@@ -644,59 +735,75 @@ async fn persist_10(scratch: &Path, label: &str, bytes: usize) -> Row {
             .expect("the Persister answers")
             .expect("registered");
     }
-    // The reference writes the very bytes PersistAll writes (the envelope around the same data).
-    let contents: Vec<Vec<u8>> = (0..STATES)
-        .map(|i| {
-            serde_json::to_vec(&Envelope {
-                schema: SCHEMA_VERSION,
-                name: format!("state-{i}"),
-                saved_at: files::rfc3339(SystemTime::now()),
-                data: Value::clone(&value),
-            })
-            .expect("json")
+    let names: Vec<String> = (0..STATES).map(|i| format!("state-{i}")).collect();
+    let encode = |name: &str| {
+        serde_json::to_vec(&SavedByHand {
+            schema: SCHEMA_VERSION,
+            name,
+            saved_at: files::rfc3339(SystemTime::now()),
+            data: &state,
         })
-        .collect();
-    let (ours, reference) = side_by_side(
-        reps(7),
-        || async {
-            let started = Instant::now();
-            let report = persister
-                .send(PersistAll {
-                    critical_only: false,
-                })
-                .await
-                .expect("the Persister answers");
-            let took = ms(started.elapsed());
-            assert_eq!(report.files.len(), STATES);
-            assert!(
-                report
-                    .files
-                    .iter()
-                    .all(|f| f.outcome == ParticipantOutcome::Completed),
-                "{report:?}"
-            );
-            took
-        },
-        || async {
-            let started = Instant::now();
-            for (i, bytes) in contents.iter().enumerate() {
-                atomic_write_by_hand(&by_hand.join(format!("state-{i}.json")), bytes);
-            }
-            ms(started.elapsed())
-        },
-    )
+        .expect("json")
+    };
+    let encoded: Vec<Vec<u8>> = names.iter().map(|name| encode(name)).collect();
+    let persist_all = || async {
+        let started = Instant::now();
+        let report = persister
+            .send(PersistAll {
+                critical_only: false,
+            })
+            .await
+            .expect("the Persister answers");
+        let took = ms(started.elapsed());
+        assert_eq!(report.files.len(), STATES);
+        assert!(
+            report
+                .files
+                .iter()
+                .all(|f| f.outcome == ParticipantOutcome::Completed),
+            "{report:?}"
+        );
+        took
+    };
+    let (ours, reference) = side_by_side(reps(9), persist_all, || async {
+        let started = Instant::now();
+        for name in &names {
+            atomic_write_by_hand(&by_hand.join(format!("{name}.json")), &encode(name));
+        }
+        ms(started.elapsed())
+    })
+    .await;
+    let (ours_again, bytes_only) = side_by_side(reps(5), persist_all, || async {
+        let started = Instant::now();
+        for (name, bytes) in names.iter().zip(&encoded) {
+            atomic_write_by_hand(&by_hand.join(format!("{name}.json")), bytes);
+        }
+        ms(started.elapsed())
+    })
     .await;
     let size = std::fs::metadata(ours_dir.join("state-0.json"))
         .map(|m| m.len())
         .unwrap_or(0);
-    Row::new(
-        &format!("persist_{label}"),
-        "ms",
-        ours,
-        &format!("the same 10 files ({size} B each) written atomically one after another by hand"),
-        reference,
-        Some(0.7),
-    )
+    vec![
+        Row::new(
+            &format!("persist_{label}"),
+            "ms",
+            ours,
+            &format!(
+                "the same 10 states ({size} B of JSON each) serialized and written atomically one after another by hand"
+            ),
+            reference,
+            Some(0.7),
+        ),
+        Row::new(
+            &format!("persist_{label}_vs_bytes"),
+            "ms",
+            ours_again,
+            "the same 10 files' bytes, already serialized, written atomically one after another",
+            bytes_only,
+            None,
+        ),
+    ]
 }
 
 // ---------------------------------------------------------------- logging
@@ -892,7 +999,7 @@ fn is_closing_check() -> Vec<Row> {
     time(&ours_check);
     time(&reference_check);
     let (mut ours, mut reference) = (Vec::new(), Vec::new());
-    for _ in 0..reps(5) {
+    for _ in 0..reps(7) {
         ours.push(time(&ours_check));
         reference.push(time(&reference_check));
     }
@@ -939,7 +1046,7 @@ async fn graceful_shutdown_subsystems(n: usize) -> f64 {
 async fn subsystems_10k(scratch: &Path) -> Vec<Row> {
     const N: usize = 10_000;
     let (ours, reference) = side_by_side(
-        reps(9),
+        reps(11),
         || async {
             let addr = monitor_with(N).await;
             ms(cancel_through_message(&addr, N).await)
@@ -949,7 +1056,7 @@ async fn subsystems_10k(scratch: &Path) -> Vec<Row> {
     .await;
     let dir = scratch.join("subsystems");
     let mut pipeline = Vec::new();
-    for _ in 0..reps(5) {
+    for _ in 0..reps(7) {
         let handle = boot(&dir).await;
         let spawner = handle.tasks();
         reset_started();
@@ -987,15 +1094,15 @@ async fn subsystems_10k(scratch: &Path) -> Vec<Row> {
 
 // ---------------------------------------------------------------- main
 
-fn print_table(rows: &[Row], scaling: &[(usize, f64)], elapsed: Duration) {
+fn print_table(rows: &[Row], scaling: &[(usize, f64, f64)], elapsed: Duration) {
     println!();
     println!(
-        "{:<30} {:>10} {:>12} {:>9} {:>13} {:>8}  reference",
+        "{:<34} {:>12} {:>12} {:>7} {:>13} {:>8}  reference",
         "metric", "ours", "reference", "ratio", "goal", "verdict"
     );
     for r in rows {
         println!(
-            "{:<30} {:>10} {:>12} {:>9.3} {:>13} {:>8}  {}",
+            "{:<34} {:>12} {:>12} {:>7.3} {:>13} {:>8}  {}",
             r.metric,
             format!("{:.3} {}", r.ours, short_unit(r.unit)),
             format!("{:.3} {}", r.reference_value, short_unit(r.unit)),
@@ -1007,9 +1114,11 @@ fn print_table(rows: &[Row], scaling: &[(usize, f64)], elapsed: Duration) {
     }
     let sizes: Vec<String> = scaling
         .iter()
-        .map(|(n, ns)| format!("{n}: {ns:.0} ns"))
+        .map(|(n, ours, tracker)| format!("{n}: {ours:.0} ns (TaskTracker {tracker:.0} ns)"))
         .collect();
-    println!("cancel_scaling per task: {}", sizes.join(", "));
+    if !sizes.is_empty() {
+        println!("cancel_scaling per task: {}", sizes.join(", "));
+    }
     println!("whole run: {:.1} s", elapsed.as_secs_f64());
 }
 
@@ -1027,14 +1136,6 @@ fn selected(metric: &str) -> bool {
 }
 
 fn main() {
-    {
-        let t = CancellationToken::new();
-        let f = idle(t.clone());
-        eprintln!("idle future {}", std::mem::size_of_val(&f));
-        let w = async move { f.await.into_task_result() };
-        eprintln!("wrapper {}", std::mem::size_of_val(&w));
-        eprintln!("cancelled {}", std::mem::size_of_val(&t.cancelled()));
-    }
     let run_started = Instant::now();
     let scratch = tempfile::Builder::new()
         .prefix("compare-")
@@ -1069,16 +1170,10 @@ fn main() {
             emit_rows(shutdown_noop(scratch).await, &mut rows);
         }
         if selected("persist_10x4k") {
-            emit_rows(
-                vec![persist_10(scratch, "10x4k", 4 * 1024).await],
-                &mut rows,
-            );
+            emit_rows(persist_10(scratch, "10x4k", 4 * 1024).await, &mut rows);
         }
         if selected("persist_10x1m") {
-            emit_rows(
-                vec![persist_10(scratch, "10x1m", 1024 * 1024).await],
-                &mut rows,
-            );
+            emit_rows(persist_10(scratch, "10x1m", 1024 * 1024).await, &mut rows);
         }
         if selected("is_closing_check") {
             emit_rows(is_closing_check(), &mut rows);

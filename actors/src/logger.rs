@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use actix::prelude::*;
+use tokio::sync::oneshot;
 
 use crate::errors::LoggerError;
 use crate::files;
@@ -50,7 +51,26 @@ impl Default for LogOptions {
     }
 }
 
-type Reply = mpsc::Sender<Result<FlushAck, String>>;
+/// Where the writer sends its answer to a flush or a stop.
+enum Reply {
+    /// A thread waiting with a timeout (`flush_blocking`, the hard-deadline thread).
+    Thread(mpsc::Sender<Result<FlushAck, String>>),
+    /// The Logger actor, awaiting the answer without blocking its thread.
+    Actor(oneshot::Sender<Result<FlushAck, String>>),
+}
+
+impl Reply {
+    fn send(self, answer: Result<FlushAck, String>) {
+        match self {
+            Self::Thread(tx) => {
+                let _ = tx.send(answer);
+            }
+            Self::Actor(tx) => {
+                let _ = tx.send(answer);
+            }
+        }
+    }
+}
 
 enum Command {
     Record(Vec<u8>),
@@ -107,6 +127,7 @@ impl LogQueue {
             retain: options.retain,
             fsync: options.fsync,
             error: None,
+            dirty: false,
         };
         let thread = std::thread::Builder::new()
             .name("actix-shutdown-log-writer".into())
@@ -165,10 +186,19 @@ impl LogQueue {
     /// The writer's error, or [`LoggerError::WriterGone`] when it is stopped or does not answer.
     pub fn flush_blocking(&self, timeout: Duration) -> Result<FlushAck, LoggerError> {
         let (reply, rx) = mpsc::channel();
-        self.send_control(Command::Flush(reply), timeout)?;
+        self.send_control(Command::Flush(Reply::Thread(reply)), timeout)?;
         match rx.recv_timeout(timeout) {
             Ok(ack) => ack.map_err(LoggerError::Write),
             Err(_) => Err(LoggerError::WriterGone),
+        }
+    }
+
+    /// Sends a control command without waiting: `Some(cmd)` back when the queue is full.
+    fn try_control(&self, cmd: Command) -> Result<Option<Command>, LoggerError> {
+        match self.tx.try_send(cmd) {
+            Ok(()) => Ok(None),
+            Err(TrySendError::Full(cmd)) => Ok(Some(cmd)),
+            Err(TrySendError::Disconnected(_)) => Err(LoggerError::WriterGone),
         }
     }
 
@@ -244,12 +274,16 @@ struct Sink {
     retain: usize,
     fsync: bool,
     error: Option<String>,
+    /// Records written since the last successful sync: a sync with none to make durable
+    /// skips its flush and fsync.
+    dirty: bool,
 }
 
 impl Sink {
     fn write(&mut self, record: &[u8]) -> bool {
         match self.out.write_all(record) {
             Ok(()) => {
+                self.dirty = true;
                 self.bytes += record.len() as u64;
                 if self.rotate_bytes.is_some_and(|max| self.bytes >= max) {
                     self.rotate();
@@ -266,13 +300,20 @@ impl Sink {
     /// Flushes to the OS and fsyncs; reports the first error seen since the last sync.
     fn sync(&mut self) -> Result<(), String> {
         let fsync = self.fsync;
-        let result = self.out.flush().and_then(|()| {
-            if fsync {
-                self.out.get_ref().sync_data()
-            } else {
-                Ok(())
-            }
-        });
+        let result = if self.dirty {
+            self.out.flush().and_then(|()| {
+                if fsync {
+                    self.out.get_ref().sync_data()
+                } else {
+                    Ok(())
+                }
+            })
+        } else {
+            Ok(())
+        };
+        if result.is_ok() {
+            self.dirty = false;
+        }
         match (result, self.error.take()) {
             (_, Some(e)) => Err(e),
             (Err(e), None) => Err(e.to_string()),
@@ -332,20 +373,20 @@ fn write_loop(rx: Receiver<Command>, mut sink: Sink, shared: &Shared) {
         while let Some(cmd) = next.take() {
             match cmd {
                 Command::Record(bytes) => write(&mut sink, &bytes),
-                Command::Flush(reply) => {
-                    let _ = reply.send(ack(sink.sync()));
-                }
+                Command::Flush(reply) => reply.send(ack(sink.sync())),
                 Command::Stop(reply) => {
                     shared.stopped.store(true, Ordering::Release);
                     while let Ok(cmd) = rx.try_recv() {
                         match cmd {
                             Command::Record(bytes) => write(&mut sink, &bytes),
-                            Command::Flush(r) | Command::Stop(r) => {
-                                let _ = r.send(Ok(FlushAck::default()));
-                            }
+                            Command::Flush(r) | Command::Stop(r) => r.send(Ok(FlushAck::default())),
                         }
                     }
-                    let _ = reply.send(ack(sink.sync()));
+                    let answer = ack(sink.sync());
+                    // The file is closed before the answer: once it arrives, nothing of the
+                    // writer is left but its thread's exit.
+                    drop(sink);
+                    reply.send(answer);
                     return;
                 }
             }
@@ -391,6 +432,19 @@ impl Handler<FlushLogs> for Logger {
             if queue.is_stopped() {
                 return Ok(queue.stats());
             }
+            // Room in the queue (the usual case): the marker goes from this thread and the
+            // answer is awaited, with no thread in between.
+            let (reply, answer) = oneshot::channel();
+            if queue
+                .try_control(Command::Flush(Reply::Actor(reply)))?
+                .is_none()
+            {
+                return match tokio::time::timeout(timeout, answer).await {
+                    Ok(Ok(ack)) => ack.map_err(LoggerError::Write),
+                    _ => Err(LoggerError::WriterGone),
+                };
+            }
+            // A full queue: wait for room off the actor's thread.
             tokio::task::spawn_blocking(move || queue.flush_blocking(timeout))
                 .await
                 .map_err(|_| LoggerError::WriterGone)?
@@ -413,21 +467,37 @@ impl Handler<StopLogging> for Logger {
                     dropped: s.dropped,
                 });
             };
-            tokio::task::spawn_blocking(move || {
-                let (reply, rx) = mpsc::channel();
-                queue.send_control(Command::Stop(reply), timeout)?;
-                let ack = rx
-                    .recv_timeout(timeout)
-                    .map_err(|_| LoggerError::WriterGone)?;
-                let _ = writer.thread.join();
-                let ack = ack.map_err(LoggerError::Write)?;
-                Ok(LoggingStopped {
-                    written: ack.written,
-                    dropped: ack.dropped,
+            let (reply, answer) = oneshot::channel();
+            let ack = if queue
+                .try_control(Command::Stop(Reply::Actor(reply)))?
+                .is_none()
+            {
+                // The writer drains, syncs and closes the file before it answers, then its
+                // thread returns: nothing is left to wait for once the answer is here.
+                drop(writer);
+                match tokio::time::timeout(timeout, answer).await {
+                    Ok(Ok(ack)) => ack,
+                    _ => return Err(LoggerError::WriterGone),
+                }
+            } else {
+                // A full queue: wait for room off the actor's thread.
+                tokio::task::spawn_blocking(move || {
+                    let (reply, rx) = mpsc::channel();
+                    queue.send_control(Command::Stop(Reply::Thread(reply)), timeout)?;
+                    let ack = rx
+                        .recv_timeout(timeout)
+                        .map_err(|_| LoggerError::WriterGone)?;
+                    let _ = writer.thread.join();
+                    Ok::<_, LoggerError>(ack)
                 })
+                .await
+                .map_err(|_| LoggerError::WriterGone)??
+            };
+            let ack = ack.map_err(LoggerError::Write)?;
+            Ok(LoggingStopped {
+                written: ack.written,
+                dropped: ack.dropped,
             })
-            .await
-            .map_err(|_| LoggerError::WriterGone)?
         })
     }
 }

@@ -129,75 +129,77 @@ impl Persister {
         let run_lock = Rc::clone(&self.run_lock);
         async move {
             let _running = run_lock.lock().await;
-            let snapshots = join_all(jobs.into_iter().map(
-                |(name, path, source, skip)| async move {
+            // Each state goes through its own pipeline: snapshot on this thread (sources need
+            // not be `Send`), then serialization, write, fsync and rename on a blocking thread,
+            // so that one state's encoding and fsync overlap the next one's snapshot.
+            let writes = jobs
+                .into_iter()
+                .map(|(name, path, source, skip)| async move {
                     if skip {
-                        return Err(record(name, &path, ParticipantOutcome::Skipped, 0, None));
+                        return record(name, &path, ParticipantOutcome::Skipped, 0, None);
                     }
                     // A source may panic before or while producing its snapshot: contain both.
                     let snapshot = AssertUnwindSafe(async { source().await }).catch_unwind();
-                    match tokio::time::timeout(timeout, snapshot).await {
-                        Ok(Ok(Ok(data))) => match envelope_bytes(&name, data) {
-                            Ok(bytes) => Ok((name, path, bytes)),
-                            Err(e) => {
-                                Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e)))
-                            }
-                        },
+                    let data = match tokio::time::timeout(timeout, snapshot).await {
+                        Ok(Ok(Ok(data))) => data,
                         Ok(Ok(Err(e))) => {
-                            Err(record(name, &path, ParticipantOutcome::Failed, 0, Some(e)))
+                            return record(name, &path, ParticipantOutcome::Failed, 0, Some(e));
                         }
-                        Ok(Err(panic)) => Err(record(
+                        Ok(Err(panic)) => {
+                            return record(
+                                name,
+                                &path,
+                                ParticipantOutcome::Panicked,
+                                0,
+                                Some(crate::panic_message(&*panic)),
+                            );
+                        }
+                        Err(_) => {
+                            return record(
+                                name,
+                                &path,
+                                ParticipantOutcome::TimedOut,
+                                0,
+                                Some(format!("the snapshot took longer than {timeout:?}")),
+                            );
+                        }
+                    };
+                    let (state, target) = (name.clone(), path.clone());
+                    let written = tokio::task::spawn_blocking(move || {
+                        let bytes = envelope_bytes(&state, data).map_err(WriteFailure::Encode)?;
+                        files::write_and_rename(&target, &bytes).map_err(WriteFailure::Io)?;
+                        Ok(bytes.len() as u64)
+                    })
+                    .await;
+                    match written {
+                        Ok(Ok(len)) => {
+                            record(name, &path, ParticipantOutcome::Completed, len, None)
+                        }
+                        Ok(Err(WriteFailure::Encode(e))) => {
+                            record(name, &path, ParticipantOutcome::Failed, 0, Some(e))
+                        }
+                        Ok(Err(WriteFailure::Io(e))) => {
+                            let e = PersistError::Write {
+                                path: path.clone(),
+                                source: e,
+                            };
+                            record(
+                                name,
+                                &path,
+                                ParticipantOutcome::Failed,
+                                0,
+                                Some(e.to_string()),
+                            )
+                        }
+                        Err(e) => record(
                             name,
                             &path,
                             ParticipantOutcome::Panicked,
                             0,
-                            Some(crate::panic_message(&*panic)),
-                        )),
-                        Err(_) => Err(record(
-                            name,
-                            &path,
-                            ParticipantOutcome::TimedOut,
-                            0,
-                            Some(format!("the snapshot took longer than {timeout:?}")),
-                        )),
-                    }
-                },
-            ))
-            .await;
-            let writes = snapshots.into_iter().map(|snapshot| async move {
-                let (name, path, bytes) = match snapshot {
-                    Ok(job) => job,
-                    Err(done) => return done,
-                };
-                let len = bytes.len() as u64;
-                let target = path.clone();
-                let written =
-                    tokio::task::spawn_blocking(move || files::write_and_rename(&target, &bytes))
-                        .await;
-                match written {
-                    Ok(Ok(())) => record(name, &path, ParticipantOutcome::Completed, len, None),
-                    Ok(Err(e)) => {
-                        let e = PersistError::Write {
-                            path: path.clone(),
-                            source: e,
-                        };
-                        record(
-                            name,
-                            &path,
-                            ParticipantOutcome::Failed,
-                            0,
                             Some(e.to_string()),
-                        )
+                        ),
                     }
-                    Err(e) => record(
-                        name,
-                        &path,
-                        ParticipantOutcome::Panicked,
-                        0,
-                        Some(e.to_string()),
-                    ),
-                }
-            });
+                });
             let mut files = join_all(writes).await;
             if files
                 .iter()
@@ -222,6 +224,14 @@ impl Persister {
             PersistReport { files }
         }
     }
+}
+
+/// Why a state's write failed.
+enum WriteFailure {
+    /// The snapshot could not be serialized.
+    Encode(String),
+    /// The write, fsync or rename failed.
+    Io(std::io::Error),
 }
 
 fn record(

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 use actix::prelude::*;
 use actix_shutdown::{ClosingFlag, Config, ParticipantOutcome, Shutdown, TaskOutcome};
 use actix_shutdown_actors::messages::{
-    CancelAll, FlushLogs, PersistAll, RegisterState, SnapshotFn, SpawnTask, StopLogging,
+    CancelAll, FlushLogs, PersistAll, RegisterState, Snapshot, SnapshotFn, SpawnTask, StopLogging,
     TaskFactory, TaskOptions, TaskResult,
 };
 use actix_shutdown_actors::{
@@ -720,10 +720,11 @@ async fn persist_10(scratch: &Path, label: &str, bytes: usize) -> Vec<Row> {
     .start();
     for i in 0..STATES {
         let state = Arc::clone(&state);
-        // What a bot registers: its state, turned into JSON when the snapshot is asked for.
+        // What a bot registers (`persist_fn`): its state as an immutable `Arc` snapshot,
+        // encoded by the Persister off the actor thread.
         let source: SnapshotFn = Box::new(move || {
-            let state = Arc::clone(&state);
-            Box::pin(async move { serde_json::to_value(&*state).map_err(|e| e.to_string()) })
+            let shared = Snapshot::of(Arc::clone(&state));
+            Box::pin(async move { Ok(shared) })
         });
         persister
             .send(RegisterState {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use actix_shutdown_actors::messages::{
     FlushAck, FlushLogs, GetTasks, HookId, RegisterHook, RegisterResource, RegisterState,
-    RequestAnswer, RequestShutdown, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo,
+    RequestAnswer, RequestShutdown, Snapshot, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo,
     TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
 };
 use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, StatusView, Supervisor};
@@ -17,6 +17,7 @@ use actix_shutdown_actors::{
     ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore, StepOutcome,
     StepRecord, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
 };
+use futures::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
@@ -225,14 +226,16 @@ impl ShutdownHandle {
         self.persist_actor(name.into(), true, source)
     }
 
-    /// Persists what a closure returns.
+    /// Persists what a closure returns: an owned copy of the state, encoded to JSON by the
+    /// Persister off the actor thread. For a large state kept as an immutable snapshot, return
+    /// an `Arc` of it: no deep copy is made.
     ///
     /// # Errors
     /// An invalid state name.
     pub fn persist_fn<F, T>(&self, name: impl Into<String>, snapshot: F) -> Result<(), PersistError>
     where
         F: Fn() -> T + Send + 'static,
-        T: Serialize,
+        T: Serialize + Send + 'static,
     {
         self.persist_closure(name.into(), false, snapshot)
     }
@@ -249,7 +252,7 @@ impl ShutdownHandle {
     ) -> Result<(), PersistError>
     where
         F: Fn() -> T + Send + 'static,
-        T: Serialize,
+        T: Serialize + Send + 'static,
     {
         self.persist_closure(name.into(), true, snapshot)
     }
@@ -277,11 +280,11 @@ impl ShutdownHandle {
     ) -> Result<(), PersistError>
     where
         F: Fn() -> T + Send + 'static,
-        T: Serialize,
+        T: Serialize + Send + 'static,
     {
         self.register_state(name, critical, move || {
-            let value = serde_json::to_value(snapshot()).map_err(|e| e.to_string());
-            async move { value }
+            let snapshot = Snapshot::of(snapshot());
+            async move { Ok(snapshot) }
         })
     }
 
@@ -293,7 +296,7 @@ impl ShutdownHandle {
     ) -> Result<(), PersistError>
     where
         F: Fn() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<serde_json::Value, String>> + 'static,
+        Fut: Future<Output = Result<Snapshot, String>> + 'static,
     {
         validate_name(&name)?;
         self.inner.actors.persister.do_send(RegisterState {
@@ -548,9 +551,9 @@ impl TaskSpawner {
         }
         self.monitor.do_send(SpawnTask {
             name,
+            // `map` stores the user's future once (an `async` block would hold it twice).
             factory: Box::new(move |token| {
-                let fut = task(token);
-                Box::pin(async move { fut.await.into_task_result() })
+                Box::pin(task(token).map(|result| result.into_task_result()))
             }),
             options,
         });

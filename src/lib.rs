@@ -18,8 +18,8 @@ pub mod systemd;
 
 pub use actix_shutdown_actors as actors;
 pub use actix_shutdown_actors::messages::{
-    HookId, RequestAnswer, StepEvent, SupervisorState, TakeSnapshot, TaskInfo, TaskOptions,
-    TaskState,
+    HookId, RequestAnswer, Snapshot, StepEvent, SupervisorState, TakeSnapshot, TaskInfo,
+    TaskOptions, TaskState,
 };
 pub use actix_shutdown_actors::{
     ArchivedFile, ClosingFlag, ExitCodes, FileRecord, FoundState, Loaded, LockError, LockInfo,

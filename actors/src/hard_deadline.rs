@@ -31,26 +31,38 @@ pub struct HardDeadline {
 }
 
 pub(crate) enum Signal {
+    /// The shutdown began: enforce this deadline, report from these.
+    Arm {
+        deadline: Instant,
+        progress: Arc<Mutex<ShutdownReport>>,
+        current_step: Arc<Mutex<String>>,
+    },
+    /// The deadline moved (escalation).
     Deadline(Instant),
+    /// The pipeline finished: disarm.
     Done,
 }
 
-/// Arms the thread; send [`Signal::Deadline`] to move the deadline, [`Signal::Done`] to disarm.
-pub(crate) fn arm(
-    config: HardDeadline,
-    deadline: Instant,
-    progress: Arc<Mutex<ShutdownReport>>,
-    current_step: Arc<Mutex<String>>,
-) -> Sender<Signal> {
+/// Starts the thread parked (at boot, so the shutdown does not pay for a thread spawn); send
+/// [`Signal::Arm`] when the shutdown begins, [`Signal::Deadline`] to move the deadline,
+/// [`Signal::Done`] to disarm.
+pub(crate) fn spawn_parked(config: HardDeadline) -> Sender<Signal> {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("actix-shutdown-hard-deadline".into())
         .spawn(move || {
-            let mut deadline = deadline;
+            let (mut deadline, progress, current_step) = loop {
+                match rx.recv() {
+                    Ok(Signal::Arm { deadline, progress, current_step }) => break (deadline, progress, current_step),
+                    Ok(Signal::Deadline(_)) => {}
+                    Ok(Signal::Done) | Err(_) => return,
+                }
+            };
             loop {
                 let wait = (deadline + config.margin).saturating_duration_since(Instant::now());
                 match rx.recv_timeout(wait) {
                     Ok(Signal::Deadline(d)) => deadline = d,
+                    Ok(Signal::Arm { .. }) => {}
                     Ok(Signal::Done) | Err(RecvTimeoutError::Disconnected) => return,
                     Err(RecvTimeoutError::Timeout) => break,
                 }

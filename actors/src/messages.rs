@@ -299,8 +299,51 @@ pub struct LoggingStopped {
 
 // ---------------------------------------------------------------- Persister
 
-/// A state source's snapshot, as JSON.
-pub type SnapshotResult = Result<serde_json::Value, String>;
+/// A state's snapshot: an owned copy of the data, encoded (into its envelope) by the Persister
+/// on a blocking thread, so that encoding large states neither blocks the actor thread nor
+/// waits for the other states.
+pub struct Snapshot {
+    encode: Box<dyn FnOnce(&str, &str) -> Result<Vec<u8>, String> + Send>,
+}
+
+impl Snapshot {
+    /// A snapshot of any owned serializable value (typically a clone of the bot's state).
+    pub fn of<T: serde::Serialize + Send + 'static>(data: T) -> Self {
+        Self {
+            encode: Box::new(move |name, saved_at| {
+                crate::state_store::encode_envelope(name, saved_at, &data)
+            }),
+        }
+    }
+
+    /// A snapshot already built as JSON.
+    pub fn json(value: serde_json::Value) -> Self {
+        Self::of(value)
+    }
+
+    /// Encodes the state file: `{"schema", "name", "saved_at", "data"}`.
+    ///
+    /// # Errors
+    /// The serializer's error, in words.
+    pub fn encode(self, name: &str, saved_at: &str) -> Result<Vec<u8>, String> {
+        (self.encode)(name, saved_at)
+    }
+}
+
+impl From<serde_json::Value> for Snapshot {
+    fn from(value: serde_json::Value) -> Self {
+        Self::json(value)
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Snapshot(..)")
+    }
+}
+
+/// A state source's answer: its snapshot, or why it has none.
+pub type SnapshotResult = Result<Snapshot, String>;
 
 /// Asks an actor registered as a state source for its snapshot.
 #[derive(Clone, Copy, Debug, Message)]

@@ -24,7 +24,7 @@ use crate::messages::{
     PersistAll, PersistReport, RegisterState, SnapshotFn, SummaryWritten, WriteSummary,
 };
 use crate::report::{FileRecord, ParticipantOutcome};
-use crate::state_store::{Envelope, SCHEMA_VERSION, validate_name};
+use crate::state_store::validate_name;
 
 struct State {
     name: String,
@@ -166,7 +166,10 @@ impl Persister {
                     };
                     let (state, target) = (name.clone(), path.clone());
                     let written = tokio::task::spawn_blocking(move || {
-                        let bytes = envelope_bytes(&state, data).map_err(WriteFailure::Encode)?;
+                        let saved_at = files::rfc3339(SystemTime::now());
+                        let bytes = data
+                            .encode(&state, &saved_at)
+                            .map_err(WriteFailure::Encode)?;
                         files::write_and_rename(&target, &bytes).map_err(WriteFailure::Io)?;
                         Ok(bytes.len() as u64)
                     })
@@ -248,16 +251,6 @@ fn record(
         bytes,
         error,
     }
-}
-
-fn envelope_bytes(name: &str, data: serde_json::Value) -> Result<Vec<u8>, String> {
-    let envelope = Envelope {
-        schema: SCHEMA_VERSION,
-        name: name.to_owned(),
-        saved_at: files::rfc3339(SystemTime::now()),
-        data,
-    };
-    serde_json::to_vec(&envelope).map_err(|e| format!("cannot serialize state {name:?}: {e}"))
 }
 
 /// Serializes a value to pretty JSON and writes it atomically (tmp, fsync, rename, fsync dir).

@@ -30,6 +30,28 @@ pub struct Envelope {
     pub data: serde_json::Value,
 }
 
+/// Encodes a state file around `data`, borrowing it (no copy into a `serde_json::Value`).
+pub(crate) fn encode_envelope<T: Serialize>(
+    name: &str,
+    saved_at: &str,
+    data: &T,
+) -> Result<Vec<u8>, String> {
+    #[derive(Serialize)]
+    struct EnvelopeRef<'a, T> {
+        schema: u32,
+        name: &'a str,
+        saved_at: &'a str,
+        data: &'a T,
+    }
+    serde_json::to_vec(&EnvelopeRef {
+        schema: SCHEMA_VERSION,
+        name,
+        saved_at,
+        data,
+    })
+    .map_err(|e| format!("cannot serialize state {name:?}: {e}"))
+}
+
 /// Checks that a state name is a plain file stem inside the state directory.
 ///
 /// # Errors

@@ -243,6 +243,8 @@ pub struct Supervisor {
     pending_jobs: Option<Rc<dyn Fn() -> u64>>,
     current_step: Arc<Mutex<String>>,
     exit_code: Arc<Mutex<Option<i32>>>,
+    /// The parked hard-deadline thread, until the shutdown arms it.
+    hard: Option<std::sync::mpsc::Sender<hard_deadline::Signal>>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -282,6 +284,7 @@ impl Supervisor {
             pending_jobs: None,
             current_step: Arc::new(Mutex::new(String::new())),
             exit_code: Arc::new(Mutex::new(None)),
+            hard: None,
         }
     }
 
@@ -511,13 +514,16 @@ impl Supervisor {
             resources: Vec::new(),
             logs_dropped: 0,
         }));
-        let hard = self.config.hard_deadline.clone().map(|hard| {
-            hard_deadline::arm(
-                hard,
-                deadline.into_std(),
-                Arc::clone(&progress),
-                Arc::clone(&self.current_step),
-            )
+        let hard = self.hard.take().map(|hard| {
+            let armed = hard.send(hard_deadline::Signal::Arm {
+                deadline: deadline.into_std(),
+                progress: Arc::clone(&progress),
+                current_step: Arc::clone(&self.current_step),
+            });
+            if armed.is_err() {
+                tracing::error!("the hard-deadline thread is not running; only the step timeouts bound this shutdown");
+            }
+            hard
         });
         let control = Rc::new(RunControl {
             forced: Cell::new(request.forced),
@@ -868,6 +874,14 @@ fn failures<'a>(
 
 impl Actor for Supervisor {
     type Context = Context<Self>;
+
+    fn started(&mut self, _: &mut Context<Self>) {
+        self.hard = self
+            .config
+            .hard_deadline
+            .clone()
+            .map(hard_deadline::spawn_parked);
+    }
 }
 
 impl Handler<RequestShutdown> for Supervisor {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use actix_shutdown_actors::files::{TEMP_PREFIX, remove_leftover_temp_files};
 use actix_shutdown_actors::messages::{
-    PersistAll, PersistReport, RegisterState, SnapshotFn, SnapshotResult, TakeSnapshot,
+    PersistAll, PersistReport, RegisterState, Snapshot, SnapshotFn, SnapshotResult, TakeSnapshot,
     WriteSummary,
 };
 use actix_shutdown_actors::{
@@ -34,7 +34,7 @@ fn persister(dir: &Path) -> Addr<Persister> {
 fn snapshot(value: Value) -> SnapshotFn {
     Box::new(move || {
         let value = value.clone();
-        Box::pin(async move { Ok(value) })
+        Box::pin(async move { Ok(Snapshot::json(value)) })
     })
 }
 
@@ -191,7 +191,7 @@ impl Handler<TakeSnapshot> for Inventory {
     type Result = SnapshotResult;
 
     fn handle(&mut self, _: TakeSnapshot, _: &mut Context<Self>) -> SnapshotResult {
-        serde_json::to_value(&self.items).map_err(|e| e.to_string())
+        Ok(Snapshot::of(self.items.clone()))
     }
 }
 
@@ -444,7 +444,7 @@ async fn failed_write_leaves_the_previous_file_intact() {
     let source = Arc::clone(&version);
     let ledger: SnapshotFn = Box::new(move || {
         let version = source.load(Ordering::SeqCst);
-        Box::pin(async move { Ok(json!({ "version": version })) })
+        Box::pin(async move { Ok(Snapshot::json(json!({ "version": version }))) })
     });
     register(&persister, "ledger", true, ledger).await.unwrap();
     assert_eq!(

@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use actix_shutdown::{
-    CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, StepEvent,
-    StepOutcome, TakeSnapshot,
+    CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, Snapshot,
+    StepEvent, StepOutcome, TakeSnapshot,
 };
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -228,11 +228,16 @@ impl Handler<AckJob> for JobQueue {
 }
 
 impl Handler<TakeSnapshot> for JobQueue {
-    type Result = Result<serde_json::Value, String>;
+    type Result = Result<Snapshot, String>;
     /// Jobs in flight are saved too: they were not finished and run again on the next boot.
     fn handle(&mut self, _: TakeSnapshot, _: &mut Context<Self>) -> Self::Result {
-        let jobs: Vec<&Job> = self.in_flight.values().chain(self.queued.iter()).collect();
-        serde_json::to_value(jobs).map_err(|e| e.to_string())
+        let jobs: Vec<Job> = self
+            .in_flight
+            .values()
+            .chain(self.queued.iter())
+            .cloned()
+            .collect();
+        Ok(Snapshot::of(jobs))
     }
 }
 

@@ -303,8 +303,11 @@ pub struct LoggingStopped {
 /// on a blocking thread, so that encoding large states neither blocks the actor thread nor
 /// waits for the other states.
 pub struct Snapshot {
-    encode: Box<dyn FnOnce(&str, &str) -> Result<Vec<u8>, String> + Send>,
+    encode: EncodeFn,
 }
+
+/// Encodes a snapshot's state file from its name and `saved_at`.
+type EncodeFn = Box<dyn FnOnce(&str, &str) -> Result<Vec<u8>, String> + Send>;
 
 impl Snapshot {
     /// A snapshot of any owned serializable value (typically a clone of the bot's state).

@@ -514,12 +514,18 @@ impl Supervisor {
             resources: Vec::new(),
             logs_dropped: 0,
         }));
-        let hard = self.hard.take().map(|hard| {
+        let hard = self.hard.take().inspect(|hard| {
             let armed = hard.send(hard_deadline::Signal::Arm {
                 deadline: deadline.into_std(),
                 progress: Arc::clone(&progress),
                 current_step: Arc::clone(&self.current_step),
             });
+            if armed.is_err() {
+                tracing::error!(
+                    "the hard-deadline thread is not running; only the step timeouts bound this shutdown"
+                );
+            }
+        });
             if armed.is_err() {
                 tracing::error!("the hard-deadline thread is not running; only the step timeouts bound this shutdown");
             }

@@ -526,11 +526,6 @@ impl Supervisor {
                 );
             }
         });
-            if armed.is_err() {
-                tracing::error!("the hard-deadline thread is not running; only the step timeouts bound this shutdown");
-            }
-            hard
-        });
         let control = Rc::new(RunControl {
             forced: Cell::new(request.forced),
             escalated: Cell::new(escalated),

@@ -30,7 +30,7 @@ if ! broker_up; then
     echo "test.sh: starting a RabbitMQ broker"
     rabbitmq-server -detached
     started_broker=1
-    rabbitmqctl await_startup --timeout 120 >/dev/null
+    # The AMQP listener opens last in the broker's boot: once it accepts, the broker is ready.
     for _ in $(seq 1 120); do
         broker_up && break
         sleep 1

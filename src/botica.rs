@@ -120,6 +120,26 @@ type SharedConnection = Arc<Mutex<Option<Connection>>>;
 /// # Errors
 /// [`TaskError::Closing`] when the shutdown has begun.
 pub fn attach(handle: &ShutdownHandle, config: BoticaConfig) -> Result<(), TaskError> {
+    attach_with_listener(handle, config, |_| {})
+}
+
+/// Called each time the bot is connected and consuming (after every reconnect too).
+pub type ConnectedFn = Arc<dyn Fn(&BoticaConfig) + Send + Sync>;
+
+/// As [`attach`], calling `on_connected` each time the bot is connected and consuming (after
+/// every reconnect too), e.g. to print it.
+///
+/// # Errors
+/// [`TaskError::Closing`] when the shutdown has begun.
+pub fn attach_with_listener<F>(
+    handle: &ShutdownHandle,
+    config: BoticaConfig,
+    on_connected: F,
+) -> Result<(), TaskError>
+where
+    F: Fn(&BoticaConfig) + Send + Sync + 'static,
+{
+    let on_connected: ConnectedFn = Arc::new(on_connected);
     if handle.config().hook_budget_value() >= config.graceful_timeout {
         tracing::warn!(
             "the hook budget ({:?}) does not fit inside the director's {:?} timeout: a slow hook makes the answer late",
@@ -147,6 +167,7 @@ pub fn attach(handle: &ShutdownHandle, config: BoticaConfig) -> Result<(), TaskE
                 handle_for_task.clone(),
                 config.clone(),
                 Arc::clone(&shared),
+                Arc::clone(&on_connected),
                 cancel,
             )
         })
@@ -156,6 +177,7 @@ async fn run(
     handle: ShutdownHandle,
     config: BoticaConfig,
     shared: SharedConnection,
+    on_connected: ConnectedFn,
     cancel: CancellationToken,
 ) {
     let mut backoff = config.reconnect_min;
@@ -169,11 +191,7 @@ async fn run(
                 backoff = config.reconnect_min;
                 *shared.lock().unwrap_or_else(|p| p.into_inner()) = Some(connection);
                 tracing::info!(bot_id = %config.bot_id, queue = %config.queue(), "botica: connected, consuming");
-                println!(
-                    "botica: connected as {}, consuming {}",
-                    config.bot_id,
-                    config.queue()
-                );
+                on_connected(&config);
                 let ended = tokio::select! {
                     () = cancel.cancelled() => return,
                     ended = consume(&handle, &config, &channel, consumer) => ended,

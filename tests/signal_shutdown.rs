@@ -134,3 +134,41 @@ fn hung_task_is_aborted_at_its_deadline() {
     }
     assert_state_saved(&state, &exit);
 }
+
+#[test]
+fn a_closed_stdout_does_not_break_the_shutdown() {
+    use std::io::{BufRead, BufReader};
+    let state = StateDir::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_demo-bot"))
+        .args(["--jobs-per-sec", "0", "--state-dir"])
+        .arg(state.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn demo-bot");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while !line.contains("ready") {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).expect("read stdout") > 0,
+            "stdout closed before ready"
+        );
+    }
+    // Whoever read the progress is gone (a `| head`, a closed terminal).
+    drop(stdout);
+    // SAFETY: kill has no memory effects; the pid is our unreaped child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = rx
+        .recv_timeout(EXIT_TIMEOUT)
+        .expect("the bot exits")
+        .expect("wait");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let summary = state.summary();
+    assert_eq!(summary["exit_code"], 0, "{summary:#}");
+    assert!(!state.file("bot.lock").exists());
+}

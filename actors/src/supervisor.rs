@@ -298,9 +298,7 @@ impl Supervisor {
     }
 
     fn emit(&self, event: &StepEvent) {
-        if let Some(progress) = &self.config.progress {
-            progress(event);
-        }
+        notify(self.config.progress.as_ref(), event);
     }
 
     fn ask_hooks(&self, request: &ShutdownRequest) -> impl Future<Output = HookRound> + 'static {
@@ -596,9 +594,7 @@ impl Pipeline {
     }
 
     fn emit(&self, event: &StepEvent) {
-        if let Some(progress) = &self.config.progress {
-            progress(event);
-        }
+        notify(self.config.progress.as_ref(), event);
     }
 
     /// Time this step may take: its own timeout, capped by the deadline, never below the
@@ -753,8 +749,13 @@ impl Pipeline {
                 failures
             });
         if let Some(pending) = &self.pending_jobs {
-            let pending = pending();
-            self.with_report(|r| r.pending_jobs = Some(pending));
+            match std::panic::catch_unwind(AssertUnwindSafe(|| pending())) {
+                Ok(pending) => self.with_report(|r| r.pending_jobs = Some(pending)),
+                Err(panic) => tracing::error!(
+                    "the pending-jobs probe panicked: {}",
+                    panic_message(&*panic)
+                ),
+            }
         }
         self.record("persist_state", began, result);
 
@@ -851,6 +852,16 @@ impl Pipeline {
         files::write_atomic(path, format!("{code}\n").as_bytes())
             .err()
             .map(|e| format!("cannot write the exit marker {}: {e}", path.display()))
+    }
+}
+
+/// Tells a progress listener; a listener that panics (say, printing to a closed pipe) is
+/// logged and cannot take the pipeline down with it.
+fn notify(progress: Option<&ProgressFn>, event: &StepEvent) {
+    if let Some(progress) = progress
+        && let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| progress(event)))
+    {
+        tracing::error!("a progress listener panicked: {}", panic_message(&*panic));
     }
 }
 

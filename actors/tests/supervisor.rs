@@ -684,3 +684,31 @@ async fn a_restart_request_ends_with_the_restart_code_and_late_waiters_get_the_s
         .expect("status");
     assert_eq!(status, SupervisorState::Finished { exit_code: 75 });
 }
+
+#[actix_rt::test]
+async fn a_panicking_progress_listener_cannot_take_the_pipeline_down() {
+    tokio::time::pause();
+    let progress: ProgressFn = Arc::new(|event: &StepEvent| {
+        if matches!(event, StepEvent::Started { .. }) {
+            panic!("failed printing to stdout: Broken pipe");
+        }
+    });
+    let rig = rig(
+        SupervisorConfig {
+            progress: Some(progress),
+            ..SupervisorConfig::default()
+        },
+        &[],
+    );
+    request(&rig, graceful()).await;
+    let report = report(&rig).await;
+    assert!(
+        report
+            .steps
+            .iter()
+            .all(|s| s.outcome == StepOutcome::Completed),
+        "{report:#?}"
+    );
+    assert_eq!(report.steps.len(), ALL_STEPS.len());
+    assert_eq!(report.exit_code, 0);
+}

@@ -102,6 +102,15 @@ struct RunArgs {
     botica: bool,
 }
 
+/// Prints a line on stdout, ignoring a closed pipe (`demo-bot | head`, a terminal gone after
+/// Ctrl+C): the shutdown must not fail because nobody reads its progress.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn positive_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
@@ -325,15 +334,15 @@ async fn run(args: RunArgs) -> ExitCode {
             return e.exit_code();
         }
     };
-    println!("{boot}");
+    say!("{boot}");
 
     let jobs = match shutdown.load_queue::<Job>("queue_cache", &RequeuePolicy::default()) {
         Ok(restored) => {
             if restored.dropped.total() > 0 {
-                println!("queue cache: {}", restored.dropped);
+                say!("queue cache: {}", restored.dropped);
             }
             if !restored.jobs.is_empty() {
-                println!("restored {} queued jobs", restored.jobs.len());
+                say!("restored {} queued jobs", restored.jobs.len());
             }
             restored.jobs
         }
@@ -386,7 +395,7 @@ async fn run(args: RunArgs) -> ExitCode {
     #[cfg(feature = "http")]
     if let Some(addr) = &args.http {
         match start_control_plane(&shutdown, addr) {
-            Ok(line) => println!("{line}"),
+            Ok(line) => say!("{line}"),
             Err(e) => {
                 eprintln!("demo-bot: {e}");
                 let request = actix_shutdown::ShutdownRequest::forced(
@@ -401,12 +410,18 @@ async fn run(args: RunArgs) -> ExitCode {
     }
     #[cfg(feature = "botica")]
     if let Some(botica) = botica
-        && let Err(e) = actix_shutdown::botica::attach(&shutdown, botica)
+        && let Err(e) = actix_shutdown::botica::attach_with_listener(&shutdown, botica, |botica| {
+            say!(
+                "botica: connected as {}, consuming {}",
+                botica.bot_id,
+                botica.queue()
+            );
+        })
     {
         eprintln!("demo-bot: {e}");
     }
 
-    println!(
+    say!(
         "demo-bot ready: pid {}, state in {}; press Ctrl+C to stop",
         std::process::id(),
         args.state_dir.display()
@@ -636,7 +651,7 @@ fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, busy: &Arc<AtomicUs
         shutdown.on_shutdown_request("busy-guard", move |request, response| {
             let in_flight = busy.load(Ordering::Relaxed);
             if !request.is_forced() && in_flight > 0 {
-                println!("busy-guard: {in_flight} job(s) in flight; asking to wait");
+                say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
                 response.cancel();
             }
         });
@@ -653,7 +668,7 @@ fn schedule_admin_requests(shutdown: &ShutdownHandle, args: &RunArgs) {
         let shutdown = shutdown.clone();
         actix::spawn(async move {
             tokio::time::sleep(after).await;
-            println!("admin: restart requested");
+            say!("admin: restart requested");
             shutdown.restart("admin:restart").await;
         });
     }
@@ -661,7 +676,7 @@ fn schedule_admin_requests(shutdown: &ShutdownHandle, args: &RunArgs) {
         let shutdown = shutdown.clone();
         actix::spawn(async move {
             tokio::time::sleep(after).await;
-            println!("admin: shutdown requested");
+            say!("admin: shutdown requested");
             shutdown.shutdown("admin:shutdown").await;
         });
     }
@@ -671,7 +686,7 @@ fn schedule_admin_requests(shutdown: &ShutdownHandle, args: &RunArgs) {
 
 fn print_progress(event: &StepEvent) {
     match event {
-        StepEvent::Started { step } if step == "begin" => println!("shutting down..."),
+        StepEvent::Started { step } if step == "begin" => say!("shutting down..."),
         StepEvent::Started { .. } => {}
         StepEvent::Finished { record } => {
             let mark = if record.outcome == StepOutcome::Completed {
@@ -684,15 +699,15 @@ fn print_progress(event: &StepEvent) {
                 .as_deref()
                 .map(|e| format!("  {e}"))
                 .unwrap_or_default();
-            println!(
+            say!(
                 "  [{mark}] {:<16} {:<10} {:>6} ms{error}",
                 record.name,
                 outcome_word(record.outcome),
                 record.duration_ms
             );
         }
-        StepEvent::Escalated { reason } => println!("  escalated to forced: {reason}"),
-        StepEvent::Vetoed { by } => println!(
+        StepEvent::Escalated { reason } => say!("  escalated to forced: {reason}"),
+        StepEvent::Vetoed { by } => say!(
             "shutdown request canceled by {}; still running",
             by.join(", ")
         ),
@@ -710,8 +725,8 @@ fn outcome_word(outcome: StepOutcome) -> &'static str {
 }
 
 fn print_report(report: &ShutdownReport) {
-    println!();
-    println!(
+    say!();
+    say!(
         "shutdown summary: {} (source {}), {} ms, forced: {}, escalated: {}, restart: {}",
         report.reason,
         report.source,
@@ -720,9 +735,9 @@ fn print_report(report: &ShutdownReport) {
         report.escalated,
         report.restart
     );
-    println!("  {:<16} {:<10} {:>8}  error", "step", "outcome", "ms");
+    say!("  {:<16} {:<10} {:>8}  error", "step", "outcome", "ms");
     for step in &report.steps {
-        println!(
+        say!(
             "  {:<16} {:<10} {:>8}  {}",
             step.name,
             outcome_word(step.outcome),
@@ -737,7 +752,7 @@ fn print_report(report: &ShutdownReport) {
             items.join(", ")
         }
     };
-    println!(
+    say!(
         "  tasks:     {}",
         list(
             report
@@ -747,7 +762,7 @@ fn print_report(report: &ShutdownReport) {
                 .collect()
         )
     );
-    println!(
+    say!(
         "  files:     {}",
         list(
             report
@@ -757,7 +772,7 @@ fn print_report(report: &ShutdownReport) {
                 .collect()
         )
     );
-    println!(
+    say!(
         "  resources: {}",
         list(
             report
@@ -779,7 +794,7 @@ fn print_report(report: &ShutdownReport) {
         )
     );
     if !report.vetoes.is_empty() {
-        println!(
+        say!(
             "  vetoes:    {}",
             list(
                 report
@@ -791,7 +806,7 @@ fn print_report(report: &ShutdownReport) {
         );
     }
     if !report.hook_errors.is_empty() {
-        println!(
+        say!(
             "  hook errors: {}",
             list(
                 report
@@ -803,21 +818,21 @@ fn print_report(report: &ShutdownReport) {
         );
     }
     if let Some(pending) = report.pending_jobs {
-        println!("  pending jobs saved: {pending}");
+        say!("  pending jobs saved: {pending}");
     }
     let meaning = match report.exit_code {
         0 => "clean",
         75 => "restart requested",
         _ => "a step failed",
     };
-    println!("exit code {} ({meaning})", report.exit_code);
+    say!("exit code {} ({meaning})", report.exit_code);
 }
 
 fn print_last_report(state_dir: &Path, json: bool) -> ExitCode {
     let config = Config::default().state_dir(state_dir);
     match actix_shutdown::read_last_shutdown(&config) {
         Ok(report) if json => {
-            println!(
+            say!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             );

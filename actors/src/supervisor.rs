@@ -670,6 +670,8 @@ impl Pipeline {
                 duration_ms = record.duration_ms,
                 "shutdown step: {e}"
             ),
+            // Once the logs are stopped, a record would only reach stderr: the report has it.
+            None if name == "stop_logging" => {}
             None => tracing::info!(
                 step = name,
                 duration_ms = record.duration_ms,

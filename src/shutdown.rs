@@ -78,18 +78,16 @@ impl ShutdownBuilder {
             })
         })?;
 
-        let (lock, previous_lock) = LockManager::acquire(config.lock_path(), &config.version)
+        let (mut lock, previous_lock) = LockManager::acquire(config.lock_path(), &config.version)
             .map_err(|e| fail(e.into()))?;
-        let (log_queue, log_writer) =
-            LogQueue::start(&config.log_path(), &config.log).map_err(|e| fail(e.into()))?;
-        let crash_log = CrashLog::open(&config.crash_log_path()).map_err(|source| {
-            fail(StartErrorKind::Logger(
-                actix_shutdown_actors::LoggerError::Open {
-                    path: config.crash_log_path(),
-                    source,
-                },
-            ))
-        })?;
+        // From here on a failed boot releases the lock: it did not crash, it refused to start.
+        let (log_queue, log_writer, crash_log) = match open_logs(&config) {
+            Ok(opened) => opened,
+            Err(kind) => {
+                let _ = lock.release();
+                return Err(fail(kind));
+            }
+        };
         if config.panic_hook {
             crash_log.install_panic_hook();
         }
@@ -103,7 +101,13 @@ impl ShutdownBuilder {
         let removed_temp_files = files::remove_leftover_temp_files(&dir).unwrap_or_default();
         let mut archived = Vec::new();
         let last_summary = read_summary(&config, &mut archived);
-        let (states, broken) = StateStore::new(&dir).scan().map_err(|e| fail(e.into()))?;
+        let (states, broken) = match StateStore::new(&dir).scan() {
+            Ok(scanned) => scanned,
+            Err(e) => {
+                let _ = lock.release();
+                return Err(fail(e.into()));
+            }
+        };
         archived.extend(broken);
         let previous = match previous_lock {
             PreviousLock::Stale(stale_lock) => {
@@ -192,6 +196,20 @@ impl ShutdownBuilder {
         tracing::info!("{boot}");
         Ok((handle, boot))
     }
+}
+
+/// Opens `logs/log.txt` (starting its writer) and `logs/crash.log`.
+fn open_logs(
+    config: &Config,
+) -> Result<(LogQueue, actix_shutdown_actors::LogWriter, CrashLog), StartErrorKind> {
+    let (log_queue, log_writer) = LogQueue::start(&config.log_path(), &config.log)?;
+    let crash_log = CrashLog::open(&config.crash_log_path()).map_err(|source| {
+        actix_shutdown_actors::LoggerError::Open {
+            path: config.crash_log_path(),
+            source,
+        }
+    })?;
+    Ok((log_queue, log_writer, crash_log))
 }
 
 /// Reads the previous `last_shutdown.json`; an unreadable one is archived.

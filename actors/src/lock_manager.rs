@@ -78,32 +78,44 @@ impl LockManager {
             path: path.clone(),
             source,
         };
-        let existed = match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => return Err(LockError::Symlink { path }),
-            Ok(_) => true,
-            Err(_) => false,
+        // A holder that releases removes the file before it unlocks: a file we locked after
+        // it was unlinked is not the lock any more. Open again until the locked file is the one
+        // at the path.
+        let mut attempts = 0;
+        let (mut file, existed) = loop {
+            let existed = match fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(LockError::Symlink { path });
+                }
+                Ok(_) => true,
+                Err(_) => false,
+            };
+            let mut file = open_lock_file(&path).map_err(|e| {
+                if is_symlink_refusal(&e) {
+                    LockError::Symlink { path: path.clone() }
+                } else {
+                    io_err(e)
+                }
+            })?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    let holder = LockHolder(read_info(&mut file).map(Box::new));
+                    return Err(LockError::AlreadyRunning { path, holder });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),
+            }
+            attempts += 1;
+            if is_still_at(&file, &path) || attempts >= 10 {
+                break (file, existed);
+            }
         };
-        let mut file = open_lock_file(&path).map_err(|e| {
-            if is_symlink_refusal(&e) {
-                LockError::Symlink { path: path.clone() }
-            } else {
-                io_err(e)
-            }
-        })?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                let holder = LockHolder(read_info(&mut file).map(Box::new));
-                return Err(LockError::AlreadyRunning { path, holder });
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),
-        }
-        let mut body = String::new();
-        file.read_to_string(&mut body).map_err(io_err)?;
+        let mut body = Vec::new();
+        file.read_to_end(&mut body).map_err(io_err)?;
         // A clean shutdown removes the file: one that exists, even empty (a process that died
-        // between creating and writing it), was left by a run that did not finish.
+        // between creating and writing it) or unreadable, was left by a run that did not finish.
         let previous = if existed {
-            PreviousLock::Stale(serde_json::from_str(&body).ok())
+            PreviousLock::Stale(serde_json::from_slice(&body).ok())
         } else {
             PreviousLock::None
         };
@@ -174,9 +186,26 @@ pub fn read_lock_info(path: &Path) -> Option<LockInfo> {
 }
 
 fn read_info(file: &mut File) -> Option<LockInfo> {
-    let mut body = String::new();
-    file.read_to_string(&mut body).ok()?;
-    serde_json::from_str(&body).ok()
+    let mut body = Vec::new();
+    file.read_to_end(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+/// True when `file` is the file at `path` (not one unlinked since it was opened).
+fn is_still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::symlink_metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 fn open_lock_file(path: &Path) -> io::Result<File> {

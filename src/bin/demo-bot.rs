@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Parser)]
 #[command(
+    args_conflicts_with_subcommands = true,
     name = "demo-bot",
     version,
     about = "A demo bot that shuts down gracefully on Ctrl+C"
@@ -126,8 +127,13 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Report { state_dir, json }) => print_last_report(&state_dir, json),
         None => {
-            if !(cli.run.jobs_per_sec.is_finite() && cli.run.jobs_per_sec >= 0.0) {
-                eprintln!("demo-bot: --jobs-per-sec must be zero or a positive number");
+            let rate = cli.run.jobs_per_sec;
+            if !(rate.is_finite() && rate >= 0.0)
+                || (rate > 0.0 && Duration::try_from_secs_f64(1.0 / rate).is_err())
+            {
+                eprintln!(
+                    "demo-bot: --jobs-per-sec must be zero or a positive number of jobs a second (at least one a century), not {rate}"
+                );
                 return ExitCode::from(2);
             }
             actix::System::new().block_on(run(cli.run))
@@ -279,11 +285,22 @@ fn record_done(db: &Db, job: &Job) -> Result<(), String> {
     let guard = db.lock().map_err(|_| "database lock poisoned".to_owned())?;
     let conn = guard.as_ref().ok_or("database is closed")?;
     conn.execute(
-        "INSERT OR REPLACE INTO jobs_done (id, command, finished_ms) VALUES (?1, ?2, ?3)",
+        "INSERT INTO jobs_done (id, command, finished_ms) VALUES (?1, ?2, ?3)",
         rusqlite::params![job.id as i64, job.command, now_ms() as i64],
     )
     .map(drop)
     .map_err(|e| e.to_string())
+}
+
+fn last_done_id(db: &Db) -> Option<u64> {
+    let guard = db.lock().ok()?;
+    let conn = guard.as_ref()?;
+    conn.query_row("SELECT MAX(id) FROM jobs_done", [], |row| {
+        row.get::<_, Option<i64>>(0)
+    })
+    .ok()
+    .flatten()
+    .and_then(|id| u64::try_from(id).ok())
 }
 
 fn close_db(db: &Db) -> Result<(), String> {
@@ -364,8 +381,13 @@ async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Ids continue after both the saved queue and the finished jobs of earlier runs.
     let next_id = Arc::new(AtomicU64::new(
-        jobs.iter().map(|j| j.id + 1).max().unwrap_or(1),
+        jobs.iter()
+            .map(|j| j.id + 1)
+            .chain(last_done_id(&db).map(|id| id + 1))
+            .max()
+            .unwrap_or(1),
     ));
     let busy = Arc::new(AtomicUsize::new(0));
     let pending = Arc::new(AtomicUsize::new(0));

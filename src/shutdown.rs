@@ -135,7 +135,9 @@ impl ShutdownBuilder {
             .start();
         let closer = ResourceCloser::new(config.close_timeout).start();
         let lock = lock.start();
-        let logger = Logger::new(log_queue.clone(), log_writer, config.steps.flush_logs).start();
+        // The Logger gives up a little before the step does, so that its answer is recorded.
+        let flush_budget = config.steps.flush_logs * 3 / 4;
+        let logger = Logger::new(log_queue.clone(), log_writer, flush_budget).start();
         let participants = Participants {
             cancel_tasks: tasks.clone().recipient(),
             abort_tasks: tasks.clone().recipient(),

@@ -478,7 +478,7 @@ impl Supervisor {
             self.join(&request);
             return;
         }
-        self.deferred = None;
+        let deferred_until = self.deferred.take().map(|(_, until)| until);
         self.closing.set();
         let started = Instant::now();
         let budget = if request.forced {
@@ -486,7 +486,12 @@ impl Supervisor {
         } else {
             self.config.grace
         };
-        let deadline = started + budget;
+        // A signal deferred by vetoes already used part of its grace: what is left of it
+        // (at least the forced budget) bounds the run, not a fresh grace.
+        let deadline = match deferred_until {
+            Some(until) => (started + budget).min(until.max(started + self.config.forced_budget)),
+            None => started + budget,
+        };
         let codes = self.config.exit_codes;
         let progress = Arc::new(Mutex::new(ShutdownReport {
             version: SUMMARY_VERSION,
@@ -616,6 +621,13 @@ impl Pipeline {
         own.min(left).max(self.config.min_step_time)
     }
 
+    /// What a participant may spend of a step's `limit`: a little less, so that it can still
+    /// answer with its report (which resource hung, which task was aborted) before the step
+    /// itself times out.
+    fn inner_budget(&self, limit: Duration) -> Duration {
+        limit - self.config.min_step_time.min(limit / 4)
+    }
+
     async fn call<M>(
         &self,
         to: &Recipient<M>,
@@ -710,7 +722,7 @@ impl Pipeline {
             .saturating_duration_since(now);
         let msg = CancelAll {
             grace: self.config.task_grace,
-            deadline: now + (left / 2).min(steps.cancel_tasks),
+            deadline: now + (left / 2).min(self.inner_budget(steps.cancel_tasks)),
             forced: self.control.forced.get(),
         };
         let result = self
@@ -764,7 +776,7 @@ impl Pipeline {
         let began = self.start_step("close_resources");
         let limit = self.limit(steps.close_resources);
         let msg = CloseAll {
-            deadline: Instant::now() + limit,
+            deadline: Instant::now() + self.inner_budget(limit),
         };
         let result = self
             .call(&p.close, msg, steps.close_resources)

@@ -712,3 +712,117 @@ async fn a_panicking_progress_listener_cannot_take_the_pipeline_down() {
     assert_eq!(report.steps.len(), ALL_STEPS.len());
     assert_eq!(report.exit_code, 0);
 }
+
+#[actix_rt::test]
+async fn a_hung_closer_is_reported_by_name_and_the_closers_before_it_still_run() {
+    tokio::time::pause();
+    let (tx, _log) = mpsc::unbounded_channel();
+    let probe = Probe {
+        acts: HashMap::new(),
+        log: tx,
+    }
+    .start();
+    let closer = ResourceCloser::new(Duration::from_secs(5)).start();
+    let (closed_tx, mut closed) = mpsc::unbounded_channel();
+    closer.do_send(RegisterResource {
+        name: "db".into(),
+        closer: Box::new(move || {
+            Box::pin(async move {
+                let _ = closed_tx.send("db");
+                Ok(())
+            })
+        }),
+        timeout: None,
+    });
+    closer.do_send(RegisterResource {
+        name: "stuck-client".into(),
+        closer: Box::new(|| Box::pin(futures::future::pending())),
+        timeout: None,
+    });
+    let participants = Participants {
+        cancel_tasks: probe.clone().recipient(),
+        abort_tasks: probe.clone().recipient(),
+        flush_logs: probe.clone().recipient(),
+        persist: probe.clone().recipient(),
+        close: closer.recipient(),
+        write_summary: probe.clone().recipient(),
+        release_lock: probe.clone().recipient(),
+        stop_logging: probe.recipient(),
+    };
+    // The step and the closer's own timeout are both 5 s: the closer must still answer first.
+    let supervisor = Supervisor::new(
+        SupervisorConfig::default(),
+        participants,
+        ClosingFlag::new(),
+    )
+    .start();
+    supervisor
+        .send(RequestShutdown(graceful()))
+        .timeout(BOUND)
+        .await
+        .expect("answered");
+    let report = supervisor
+        .send(WaitForShutdown)
+        .timeout(BOUND)
+        .await
+        .expect("finished");
+    let names: Vec<(&str, ParticipantOutcome)> = report
+        .resources
+        .iter()
+        .map(|r| (r.name.as_str(), r.outcome))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("stuck-client", ParticipantOutcome::TimedOut),
+            ("db", ParticipantOutcome::TimedOut)
+        ],
+        "the hung closer used the step's time; the one before it is reported, not lost: {report:#?}"
+    );
+    assert_eq!(
+        outcome(&report, "close_resources"),
+        StepOutcome::Failed,
+        "{report:#?}"
+    );
+    assert!(closed.try_recv().is_err(), "no time was left for db");
+}
+
+#[actix_rt::test]
+async fn a_signal_deferred_by_vetoes_does_not_get_a_fresh_grace_when_the_veto_lifts() {
+    tokio::time::pause();
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(5),
+        forced_budget: Duration::from_secs(3),
+        veto_retry: Duration::from_secs(1),
+        ..SupervisorConfig::default()
+    };
+    let rig = rig(config, &[("close_resources", Act::Hang)]);
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let still_busy = Arc::clone(&busy);
+    let hook = sync_hook(move |_, response| {
+        if still_busy.load(Ordering::SeqCst) {
+            response.cancel();
+        }
+    });
+    rig.supervisor.do_send(RegisterHook {
+        id: HookId::next(),
+        name: "busy".into(),
+        hook,
+    });
+    let started = Instant::now();
+    let answer = request(
+        &rig,
+        ShutdownRequest::graceful(RequestSource::Signal, "signal:SIGTERM"),
+    )
+    .await;
+    assert!(!answer.ready);
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    busy.store(false, Ordering::SeqCst);
+    let report = report(&rig).await;
+    // The retry at 4 s goes ahead; the run is bounded by max(grace deadline 5 s, 4 s + forced
+    // budget 3 s) = 7 s, not by 4 s + a fresh 5 s grace.
+    let close = report.step("close_resources").expect("close step");
+    assert_eq!(close.outcome, StepOutcome::TimedOut);
+    assert_ms(close.duration_ms, 3_000, "from the retry at 4 s to the 7 s deadline");
+    assert_elapsed(started, Duration::from_secs(7));
+}

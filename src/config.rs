@@ -265,6 +265,20 @@ impl Config {
         self.hook_budget
     }
 
+    /// Stems of the library's own files in the state directory (summary, lock, marker): no
+    /// state may take these names.
+    pub(crate) fn own_file_stems(&self) -> Vec<String> {
+        [
+            &self.summary_file,
+            &self.lock_file,
+            &self.exit_marker_file,
+            &self.log_dir,
+        ]
+        .iter()
+        .map(|name| name.strip_suffix(".json").unwrap_or(name).to_owned())
+        .collect()
+    }
+
     /// The configured exit codes.
     pub fn exit_code_table(&self) -> ExitCodes {
         self.exit_codes

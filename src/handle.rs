@@ -299,6 +299,12 @@ impl ShutdownHandle {
         Fut: Future<Output = Result<Snapshot, String>> + 'static,
     {
         validate_name(&name)?;
+        if self.inner.config.own_file_stems().contains(&name) {
+            return Err(PersistError::InvalidName {
+                name,
+                why: "it is the name of one of the library's own files in this configuration",
+            });
+        }
         self.inner.actors.persister.do_send(RegisterState {
             name,
             source: Box::new(move || Box::pin(snapshot())),

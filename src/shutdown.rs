@@ -101,7 +101,9 @@ impl ShutdownBuilder {
         let removed_temp_files = files::remove_leftover_temp_files(&dir).unwrap_or_default();
         let mut archived = Vec::new();
         let last_summary = read_summary(&config, &mut archived);
-        let (states, broken) = match StateStore::new(&dir).scan() {
+        let own_files = config.own_file_stems();
+        let own_files: Vec<&str> = own_files.iter().map(String::as_str).collect();
+        let (states, broken) = match StateStore::new(&dir).scan_excluding(&own_files) {
             Ok(scanned) => scanned,
             Err(e) => {
                 let _ = lock.release();

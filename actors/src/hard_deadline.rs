@@ -41,6 +41,9 @@ pub(crate) enum Signal {
     Deadline(Instant),
     /// The pipeline finished: disarm.
     Done,
+    /// The pipeline finished and the process is to end: if it is still alive after the margin
+    /// (the runtime waiting for a stuck blocking task), end it with this code.
+    Finished(i32),
 }
 
 /// Starts the thread parked (at boot, so the shutdown does not pay for a thread spawn); send
@@ -55,7 +58,7 @@ pub(crate) fn spawn_parked(config: HardDeadline) -> Sender<Signal> {
                 match rx.recv() {
                     Ok(Signal::Arm { deadline, progress, current_step }) => break (deadline, progress, current_step),
                     Ok(Signal::Deadline(_)) => {}
-                    Ok(Signal::Done) | Err(_) => return,
+                    Ok(Signal::Done | Signal::Finished(_)) | Err(_) => return,
                 }
             };
             loop {
@@ -63,6 +66,15 @@ pub(crate) fn spawn_parked(config: HardDeadline) -> Sender<Signal> {
                 match rx.recv_timeout(wait) {
                     Ok(Signal::Deadline(d)) => deadline = d,
                     Ok(Signal::Arm { .. }) => {}
+                    Ok(Signal::Finished(code)) => {
+                        // Dropping the runtime drops our sender too: only time decides now.
+                        std::thread::sleep(config.margin);
+                        eprintln!(
+                            "actix-shutdown: the process was still running {:?} after its shutdown finished (a blocking task held the runtime); exiting with code {code}",
+                            config.margin
+                        );
+                        std::process::exit(code);
+                    }
                     Ok(Signal::Done) | Err(RecvTimeoutError::Disconnected) => return,
                     Err(RecvTimeoutError::Timeout) => break,
                 }

@@ -156,7 +156,7 @@ impl StateStore {
     pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Loaded<T>, PersistError> {
         validate_name(name)?;
         let path = self.path_of(name);
-        let envelope = match read_envelope(&path)? {
+        let envelope = match read_envelope(&path, true)? {
             None => return Ok(Loaded::Missing),
             Some(Ok(envelope)) => envelope,
             Some(Err(why)) => return self.archive(&path, why).map(Loaded::Archived),
@@ -181,6 +181,20 @@ impl StateStore {
     /// # Errors
     /// A failure to read the directory.
     pub fn scan(&self) -> Result<(Vec<FoundState>, Vec<ArchivedFile>), PersistError> {
+        self.scan_excluding(&[])
+    }
+
+    /// As [`scan`](Self::scan), passing over the file stems in `exclude` (the configured
+    /// summary, lock and marker names). Valid JSON that is not a state envelope (no `schema`
+    /// field) belongs to someone else and is left alone; what looks like ours but cannot be
+    /// used (truncated, unknown schema version) is archived.
+    ///
+    /// # Errors
+    /// A failure to read the directory.
+    pub fn scan_excluding(
+        &self,
+        exclude: &[&str],
+    ) -> Result<(Vec<FoundState>, Vec<ArchivedFile>), PersistError> {
         let mut found = Vec::new();
         let mut archived = Vec::new();
         let entries = fs::read_dir(&self.dir).map_err(|source| PersistError::Read {
@@ -197,10 +211,14 @@ impl StateStore {
             else {
                 continue;
             };
-            if RESERVED_NAMES.contains(&stem) || validate_name(stem).is_err() || !path.is_file() {
+            if RESERVED_NAMES.contains(&stem)
+                || exclude.contains(&stem)
+                || validate_name(stem).is_err()
+                || !path.is_file()
+            {
                 continue;
             }
-            match read_envelope(&path)? {
+            match read_envelope(&path, false)? {
                 None => {}
                 Some(Ok(envelope)) => found.push(FoundState {
                     name: stem.to_owned(),
@@ -230,8 +248,12 @@ impl StateStore {
     }
 }
 
-/// `None`: no file. `Some(Err(why))`: unusable.
-fn read_envelope(path: &Path) -> Result<Option<Result<Envelope, String>>, PersistError> {
+/// `None`: no file (or, unless `ours`, valid JSON that is not a state envelope).
+/// `Some(Err(why))`: unusable.
+fn read_envelope(
+    path: &Path,
+    ours: bool,
+) -> Result<Option<Result<Envelope, String>>, PersistError> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -242,9 +264,17 @@ fn read_envelope(path: &Path) -> Result<Option<Result<Envelope, String>>, Persis
             });
         }
     };
-    let envelope = match serde_json::from_slice::<Envelope>(&bytes) {
-        Ok(e) => e,
+    let value = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(value) => value,
         Err(e) if bytes.is_empty() => return Ok(Some(Err(format!("it is empty ({e})")))),
+        Err(e) => return Ok(Some(Err(format!("it is not a valid state file: {e}")))),
+    };
+    if !ours && value.get("schema").is_none() {
+        tracing::debug!(file = %path.display(), "not a state file; left alone");
+        return Ok(None);
+    }
+    let envelope = match serde_json::from_value::<Envelope>(value) {
+        Ok(e) => e,
         Err(e) => return Ok(Some(Err(format!("it is not a valid state file: {e}")))),
     };
     if envelope.schema != SCHEMA_VERSION {

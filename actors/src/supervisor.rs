@@ -108,7 +108,9 @@ pub struct SupervisorConfig {
     pub exit_codes: ExitCodes,
     /// Where the exit marker goes (written at BeginShutdown and at the end).
     pub exit_marker: Option<PathBuf>,
-    /// Stop the actix System with the exit code when done.
+    /// Stop the actix System with the exit code when done. The process is then expected to
+    /// end: if it is still alive a hard margin later (the runtime waiting for a stuck blocking
+    /// task), the hard-deadline thread ends it with the same code.
     pub stop_system: bool,
     /// The hard deadline thread, if any.
     pub hard_deadline: Option<HardDeadline>,
@@ -557,7 +559,12 @@ impl Supervisor {
         if let Phase::Running(control) = &self.phase
             && let Some(hard) = &control.hard
         {
-            let _ = hard.send(hard_deadline::Signal::Done);
+            let signal = if self.config.stop_system {
+                hard_deadline::Signal::Finished(report.exit_code)
+            } else {
+                hard_deadline::Signal::Done
+            };
+            let _ = hard.send(signal);
         }
         let report = Arc::new(report);
         *self.exit_code.lock().unwrap_or_else(|p| p.into_inner()) = Some(report.exit_code);

@@ -785,3 +785,19 @@ fn leftover_temp_files_are_removed_and_other_files_kept() {
     assert!(!dir.path().join(&leftover).exists());
     assert_eq!(fs::read(dir.path().join("orders.json")).unwrap(), b"kept");
 }
+
+#[test]
+fn scan_leaves_other_programs_json_and_the_configured_own_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("settings.json"), br#"{"theme":"dark"}"#).unwrap();
+    fs::write(d.join("summary.json"), b"{ not even json").unwrap();
+    let (found, archived) = StateStore::new(d).scan_excluding(&["summary"]).unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    assert!(archived.is_empty(), "{archived:?}");
+    assert_eq!(
+        fs::read(d.join("settings.json")).unwrap(),
+        br#"{"theme":"dark"}"#
+    );
+    assert!(d.join("summary.json").exists());
+}

@@ -3,8 +3,10 @@
 //! (`last_shutdown.json`) at [`WriteSummary`].
 //!
 //! Each snapshot has its own timeout; the writes of a batch run in parallel off the actor
-//! thread (write, fsync, rename), followed by one fsync of the directory. Runs never overlap,
-//! so an autosave can never rename an older snapshot over a newer one.
+//! thread (encode, write, fsync, rename), followed by one fsync of the directory. Two writes of
+//! one state never overlap, so an autosave can never rename an older snapshot over a newer one,
+//! and a slow state delays only itself (a forced shutdown's critical states never wait for an
+//! autosave of the others).
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -30,6 +32,9 @@ struct State {
     name: String,
     source: Rc<SnapshotFn>,
     critical: bool,
+    /// Held from snapshot to rename: two writes of one state never overlap, so an older
+    /// snapshot can never be renamed over a newer one, and a slow state delays only itself.
+    writing: Rc<tokio::sync::Mutex<()>>,
 }
 
 /// Writes the registered states and the summary; answers [`RegisterState`],
@@ -41,7 +46,8 @@ pub struct Persister {
     snapshot_timeout: Duration,
     autosave: Option<Duration>,
     closing: ClosingFlag,
-    run_lock: Rc<tokio::sync::Mutex<()>>,
+    /// An autosave is running (they never stack up).
+    autosaving: Rc<std::cell::Cell<bool>>,
 }
 
 impl std::fmt::Debug for Persister {
@@ -71,7 +77,7 @@ impl Persister {
             snapshot_timeout: Duration::from_secs(2),
             autosave: None,
             closing,
-            run_lock: Rc::new(tokio::sync::Mutex::new(())),
+            autosaving: Rc::new(std::cell::Cell::new(false)),
         }
     }
 
@@ -105,12 +111,13 @@ impl Persister {
             name,
             source: Rc::new(source),
             critical,
+            writing: Rc::new(tokio::sync::Mutex::new(())),
         });
         Ok(())
     }
 
-    /// Snapshots and writes the states (critical ones only if asked); waits for a run in
-    /// progress first.
+    /// Snapshots and writes the states (critical ones only if asked); each state first waits
+    /// for its own write in progress, if any.
     pub fn persist_all(
         &self,
         critical_only: bool,
@@ -121,23 +128,29 @@ impl Persister {
             .map(|s| {
                 let path = self.dir.join(format!("{}.json", s.name));
                 let skip = critical_only && !s.critical;
-                (s.name.clone(), path, Rc::clone(&s.source), skip)
+                (
+                    s.name.clone(),
+                    path,
+                    Rc::clone(&s.source),
+                    Rc::clone(&s.writing),
+                    skip,
+                )
             })
             .collect();
         let dir = self.dir.clone();
         let timeout = self.snapshot_timeout;
-        let run_lock = Rc::clone(&self.run_lock);
         async move {
-            let _running = run_lock.lock().await;
             // Each state goes through its own pipeline: snapshot on this thread (sources need
             // not be `Send`), then serialization, write, fsync and rename on a blocking thread,
             // so that one state's encoding and fsync overlap the next one's snapshot.
             let writes = jobs
                 .into_iter()
-                .map(|(name, path, source, skip)| async move {
+                .map(|(name, path, source, writing, skip)| async move {
                     if skip {
                         return record(name, &path, ParticipantOutcome::Skipped, 0, None);
                     }
+                    // Waits for this state's write in progress (an autosave), not for others.
+                    let _writing = writing.lock().await;
                     // A source may panic before or while producing its snapshot: contain both.
                     let snapshot = AssertUnwindSafe(async { source().await }).catch_unwind();
                     let data = match tokio::time::timeout(timeout, snapshot).await {
@@ -274,13 +287,16 @@ impl Actor for Persister {
     fn started(&mut self, ctx: &mut Context<Self>) {
         if let Some(every) = self.autosave {
             ctx.run_interval(every, |this, ctx| {
-                if this.closing.is_closing() || this.run_lock.try_lock().is_err() {
+                if this.closing.is_closing() || this.autosaving.get() {
                     return;
                 }
+                this.autosaving.set(true);
+                let autosaving = Rc::clone(&this.autosaving);
                 let run = this.persist_all(false);
                 ctx.spawn(
                     async move {
                         let report = run.await;
+                        autosaving.set(false);
                         let failed = report
                             .files
                             .iter()

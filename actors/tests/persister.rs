@@ -801,3 +801,49 @@ fn scan_leaves_other_programs_json_and_the_configured_own_files_alone() {
     );
     assert!(d.join("summary.json").exists());
 }
+
+#[actix_rt::test]
+async fn a_slow_autosave_of_one_state_does_not_hold_back_a_forced_write_of_a_critical_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let persister = Persister::new(
+        dir.path(),
+        dir.path().join("last_shutdown.json"),
+        ClosingFlag::new(),
+    )
+    .snapshot_timeout(Duration::from_secs(30))
+    .autosave(Some(Duration::from_millis(20)))
+    .start();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let slow: SnapshotFn = Box::new(move || {
+        let _ = started_tx.send(());
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            Ok(Snapshot::json(json!("late")))
+        })
+    });
+    register(&persister, "slow", false, slow).await.unwrap();
+    register(&persister, "queue", true, snapshot(json!([1, 2, 3])))
+        .await
+        .unwrap();
+    // Wait (bounded) until an autosave is inside the slow snapshot.
+    tokio::task::spawn_blocking(move || started_rx.recv_timeout(Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .expect("an autosave started");
+    let report = tokio::time::timeout(Duration::from_secs(5), persist_all(&persister, true))
+        .await
+        .expect("the forced write does not wait for the slow autosave");
+    let queue = report
+        .files
+        .iter()
+        .find(|f| f.name == "queue")
+        .expect("queue");
+    assert_eq!(queue.outcome, ParticipantOutcome::Completed, "{report:?}");
+    assert_eq!(
+        StateStore::new(dir.path())
+            .load::<Vec<u32>>("queue")
+            .unwrap()
+            .into_value(),
+        Some(vec![1, 2, 3])
+    );
+}

@@ -30,45 +30,94 @@ fn act(handle: &ShutdownHandle, name: &str, count: u32) {
     }
 }
 
-/// Installs the handlers now (so that a signal right after start is not missed) and spawns
-/// the loop on the current actix arbiter.
-#[cfg(unix)]
+/// Installs the handlers now (so that a signal right after start is not missed) and listens
+/// on a thread of its own: the third signal ends the process even when the actor thread is
+/// blocked (say, by a synchronous hook or closer).
 pub(crate) fn listen(handle: ShutdownHandle) -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    actix_rt::spawn(async move {
-        let mut count = 0;
-        loop {
-            let name = tokio::select! {
-                Some(()) = interrupt.recv() => "SIGINT",
-                Some(()) = terminate.recv() => "SIGTERM",
-                else => return,
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("actix-shutdown-signals".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
             };
-            count += 1;
-            act(&handle, name, count);
-        }
-    });
-    Ok(())
+            runtime.block_on(async move {
+                let mut signals = match Signals::install() {
+                    Ok(signals) => {
+                        let _ = ready_tx.send(Ok(()));
+                        signals
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let mut count = 0;
+                while let Some(name) = signals.next().await {
+                    count += 1;
+                    act(&handle, name, count);
+                }
+            });
+        })?;
+    ready_rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .map_err(|_| std::io::Error::other("the signal thread did not start within 10 s"))?
 }
 
-/// Installs the handlers now and spawns the loop on the current actix arbiter.
-#[cfg(windows)]
-pub(crate) fn listen(handle: ShutdownHandle) -> std::io::Result<()> {
-    use tokio::signal::windows::{ctrl_break, ctrl_c};
-    let mut c = ctrl_c()?;
-    let mut brk = ctrl_break()?;
-    actix_rt::spawn(async move {
-        let mut count = 0;
-        loop {
-            let name = tokio::select! {
-                Some(()) = c.recv() => "CTRL_C",
-                Some(()) = brk.recv() => "CTRL_BREAK",
-                else => return,
-            };
-            count += 1;
-            act(&handle, name, count);
+/// The signals that ask for a shutdown on this platform.
+#[cfg(unix)]
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn next(&mut self) -> Option<&'static str> {
+        tokio::select! {
+            Some(()) = self.interrupt.recv() => Some("SIGINT"),
+            Some(()) = self.terminate.recv() => Some("SIGTERM"),
+            else => None,
         }
-    });
-    Ok(())
+    }
+}
+
+/// The signals that ask for a shutdown on this platform.
+#[cfg(windows)]
+struct Signals {
+    ctrl_c: tokio::signal::windows::CtrlC,
+    ctrl_break: tokio::signal::windows::CtrlBreak,
+}
+
+#[cfg(windows)]
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self {
+            ctrl_c: tokio::signal::windows::ctrl_c()?,
+            ctrl_break: tokio::signal::windows::ctrl_break()?,
+        })
+    }
+
+    async fn next(&mut self) -> Option<&'static str> {
+        tokio::select! {
+            Some(()) = self.ctrl_c.recv() => Some("CTRL_C"),
+            Some(()) = self.ctrl_break.recv() => Some("CTRL_BREAK"),
+            else => None,
+        }
+    }
 }

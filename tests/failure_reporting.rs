@@ -176,3 +176,27 @@ fn a_state_file_that_cannot_be_written_fails_the_step_with_the_os_error_and_exit
         "the lock is released anyway"
     );
 }
+
+#[test]
+fn a_third_signal_ends_the_process_even_while_the_actor_thread_is_blocked() {
+    let state = StateDir::new();
+    let mut bot = Bot::start(&state, &["--block-close", "60", "--grace", "30"]);
+    bot.wait_ready(READY_TIMEOUT);
+    bot.signal(libc::SIGTERM);
+    // The state is saved; the closer that follows blocks the actor thread.
+    bot.wait_for_line("persist_state", READY_TIMEOUT, |l| {
+        l.contains("persist_state")
+    });
+    // Signals sent in the same instant coalesce (the kernel keeps one pending SIGTERM): space
+    // them out as a person pressing Ctrl+C again would.
+    bot.signal(libc::SIGTERM);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(std::time::Duration::from_secs(10));
+    assert_eq!(exit.code(), 1, "{exit}");
+    assert_eq!(state.text("exit_code").trim(), "1", "{exit}");
+    assert!(
+        state.file("bot.lock").exists(),
+        "an interrupted shutdown leaves its lock: the next boot reports it\n{exit}"
+    );
+}

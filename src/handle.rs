@@ -204,8 +204,12 @@ impl ShutdownHandle {
 
     /// Persists an actor's state: it answers [`TakeSnapshot`] at each PersistAll.
     ///
+    /// Registration is a message to the Persister: a second state of the same name is refused
+    /// there and logged (an error record, also in `crash.log`), and a state registered after
+    /// the shutdown has written the states is never written. Register at boot.
+    ///
     /// # Errors
-    /// An invalid state name (path separators, `..`, reserved names).
+    /// An invalid state name (path separators, `..`, reserved names, the library's own files).
     pub fn persist(
         &self,
         name: impl Into<String>,
@@ -524,6 +528,10 @@ impl TaskSpawner {
     /// Spawns a task on the actix thread (its future need not be `Send`). It gets a
     /// cancellation token that fires at CancelAll, then the default task grace before it is
     /// aborted. It may return `()` or `Result<(), E>`.
+    ///
+    /// Spawning is a message to the TaskMonitor: a task whose name is taken by a running task
+    /// is refused there and logged (an error record). Tasks are meant to be long-lived: every
+    /// task spawned stays listed in the report, so spawn workers, not a task per job.
     ///
     /// # Errors
     /// [`TaskError::Closing`] once the shutdown has begun.

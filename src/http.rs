@@ -216,8 +216,9 @@ impl ControlPlane {
     /// its own) and registers the server as the resource `http`, stopped at CloseAll.
     ///
     /// # Errors
-    /// [`ControlPlaneError::NoAddress`] before any [`bind`](Self::bind); a listener actix-web
-    /// refuses.
+    /// [`ControlPlaneError::NoAddress`] before any [`bind`](Self::bind);
+    /// [`ControlPlaneError::NoTokenOnPublicAddress`] when a bound address is not loopback and
+    /// no token is set (any more); a listener actix-web refuses.
     ///
     /// # Panics
     /// Outside an actix System (or a Tokio runtime).
@@ -226,6 +227,10 @@ impl ControlPlane {
             return Err(ControlPlaneError::NoAddress);
         }
         if self.token.is_none() {
+            // `token("")` after `bind` must not open a public address without a token.
+            if let Some(&(public, _)) = self.listeners.iter().find(|(a, _)| !is_loopback(a.ip())) {
+                return Err(ControlPlaneError::NoTokenOnPublicAddress { addr: public });
+            }
             tracing::warn!(
                 "HTTP control plane without a token: anyone on this host can stop the bot"
             );

@@ -109,8 +109,10 @@ impl ShutdownRequest {
     }
 }
 
-/// What hooks answer to a request. A cancel is sticky: once a hook cancels, later hooks
-/// cannot undo it. Cancels of forced requests are recorded but ignored.
+/// What a hook answers to a request: [`cancel`](Self::cancel) asks to cancel it; there is no
+/// way back (a cancel cannot be undone). Each hook gets its own response, so the Supervisor
+/// knows which hooks canceled; the request is canceled when any of them did. Forced requests
+/// ignore cancels (they are logged).
 #[derive(Clone, Debug, Default)]
 pub struct ShutdownResponse {
     canceled: Arc<AtomicBool>,

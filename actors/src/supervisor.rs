@@ -309,7 +309,13 @@ impl Supervisor {
             .iter()
             .map(|h| (h.name.clone(), Rc::clone(&h.hook)))
             .collect();
-        let budget = self.config.hook_budget;
+        // A forced request must not wait a whole hook budget per hook: its hooks share the
+        // forced budget.
+        let budget = if request.forced {
+            self.config.hook_budget.min(self.config.forced_budget)
+        } else {
+            self.config.hook_budget
+        };
         let request = request.clone();
         async move {
             let mut round = HookRound {

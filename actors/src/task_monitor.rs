@@ -165,6 +165,7 @@ impl Table {
         range: std::ops::Range<usize>,
         deadline_of: &impl Fn(&Slot) -> Instant,
         now: Instant,
+        reason: AbortReason,
     ) {
         let mut aborted = Vec::new();
         {
@@ -173,9 +174,9 @@ impl Table {
                 if slot.is_ended() || deadline_of(slot) > now {
                     continue;
                 }
-                tracing::warn!(task = %slot.name, "task ignored cancellation past its grace; aborted");
+                tracing::warn!(task = %slot.name, "task {}; aborted", reason.text());
                 slot.state = TaskState::Ended(TaskOutcome::Aborted);
-                slot.aborted = Some(AbortReason::PastGrace);
+                slot.aborted = Some(reason);
                 aborted.extend(slot.handle.take());
             }
         }
@@ -415,7 +416,13 @@ impl TaskMonitor {
                 {
                     break;
                 }
-                table.abort_expired(range.clone(), &deadline_of, until);
+                // A forced CancelAll aborts on purpose: the tasks are not to blame.
+                let reason = if forced {
+                    AbortReason::Forced
+                } else {
+                    AbortReason::PastGrace
+                };
+                table.abort_expired(range.clone(), &deadline_of, until, reason);
             }
             let slots = table.slots.borrow();
             for (record, slot) in tasks.iter_mut().zip(&slots[range]) {
@@ -533,7 +540,7 @@ impl Handler<SpawnTask> for TaskMonitor {
                 let (TaskError::Closing { name }
                 | TaskError::Duplicate { name }
                 | TaskError::MonitorGone { name }) = e;
-                tracing::warn!(task = %name, "{e}");
+                tracing::error!(task = %name, "{e}");
             })
     }
 }

@@ -2,6 +2,7 @@
 //! resources and hooks, to ask for a shutdown, and to wait for the report.
 
 use std::future::Future;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -475,7 +476,8 @@ impl ShutdownHandle {
         if let Err(e) =
             actix_shutdown_actors::files::write_atomic(&marker, format!("{code}\n").as_bytes())
         {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "actix-shutdown: cannot write the exit marker {}: {e}",
                 marker.display()
             );
@@ -484,7 +486,7 @@ impl ShutdownHandle {
             .inner
             .log_queue
             .flush_blocking(Duration::from_millis(200));
-        eprintln!("actix-shutdown: {why}: exiting at once");
+        let _ = writeln!(std::io::stderr(), "actix-shutdown: {why}: exiting at once");
         std::process::exit(code)
     }
 }

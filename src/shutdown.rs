@@ -2,6 +2,7 @@
 //! configuration, create the state directory, take the lock, start logging, read the previous
 //! summary, check the saved states, start the actors and listen to signals.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -92,7 +93,8 @@ impl ShutdownBuilder {
             crash_log.install_panic_hook();
         }
         if config.install_tracing && !logging::install(&log_queue, &crash_log, config.console) {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "actix-shutdown: a global tracing subscriber is already installed; log.txt receives nothing from it"
             );
         }

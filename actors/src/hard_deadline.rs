@@ -3,6 +3,7 @@
 //! exits it writes what is known to `last_shutdown.json`, flushes the log queue (its writer is
 //! a thread of its own) and removes the lock file.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -69,7 +70,8 @@ pub(crate) fn spawn_parked(config: HardDeadline) -> Sender<Signal> {
                     Ok(Signal::Finished(code)) => {
                         // Dropping the runtime drops our sender too: only time decides now.
                         std::thread::sleep(config.margin);
-                        eprintln!(
+                        let _ = writeln!(
+                            std::io::stderr(),
                             "actix-shutdown: the process was still running {:?} after its shutdown finished (a blocking task held the runtime); exiting with code {code}",
                             config.margin
                         );
@@ -108,7 +110,8 @@ pub(crate) fn spawn_parked(config: HardDeadline) -> Sender<Signal> {
             if let Some(lock) = &config.lock_path {
                 let _ = std::fs::remove_file(lock);
             }
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "actix-shutdown: hard deadline passed during step {step:?}; exiting with code {}",
                 config.exit_code
             );

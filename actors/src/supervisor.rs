@@ -4,6 +4,7 @@
 //! the logs, releasing the lock and stopping the logs always run.
 
 use std::cell::Cell;
+use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -854,7 +855,7 @@ impl Pipeline {
             r.clone()
         });
         if let Some(e) = self.write_marker(report.exit_code) {
-            eprintln!("actix-shutdown: {e}");
+            let _ = writeln!(std::io::stderr(), "actix-shutdown: {e}");
         }
         report
     }

@@ -532,8 +532,9 @@ impl TaskSpawner {
     /// aborted. It may return `()` or `Result<(), E>`.
     ///
     /// Spawning is a message to the TaskMonitor: a task whose name is taken by a running task
-    /// is refused there and logged (an error record). Tasks are meant to be long-lived: every
-    /// task spawned stays listed in the report, so spawn workers, not a task per job.
+    /// is refused there and logged (an error record). Tasks that ended on their own stay
+    /// listed up to [`ENDED_KEPT`](actix_shutdown_actors::ENDED_KEPT); older ones give their
+    /// slot to new tasks, so spawning a task per job does not grow the monitor.
     ///
     /// # Errors
     /// [`TaskError::Closing`] once the shutdown has begun.

@@ -100,6 +100,9 @@ struct Table {
     waiting_for: Cell<usize>,
     /// The CancelAll waiting for `waiting_for` to reach zero.
     waiter: Cell<Option<Waker>>,
+    /// Slots of tasks that ended before any CancelAll, oldest first: past
+    /// [`ENDED_KEPT`] of them, the oldest is reused by the next spawn.
+    ended: RefCell<std::collections::VecDeque<usize>>,
 }
 
 impl Table {
@@ -211,8 +214,15 @@ impl Drop for EndGuard {
     fn drop(&mut self) {
         self.table
             .end(self.index, TaskOutcome::Aborted, Some(AbortReason::Forced));
+        if self.index >= self.table.claimed.get() {
+            self.table.ended.borrow_mut().push_back(self.index);
+        }
     }
 }
+
+/// Tasks that ended on their own stay listed (GetTasks, the report) up to this many; older
+/// ones give their slot to new tasks, so a bot that spawns a task per job does not grow.
+pub const ENDED_KEPT: usize = 1024;
 
 /// A hasher for keys that are hashes already.
 #[derive(Default)]
@@ -297,18 +307,37 @@ impl TaskMonitor {
         if self.is_running(&name, hash) {
             return Err(TaskError::Duplicate { name });
         }
+        let slot = Slot {
+            name,
+            grace: options.grace,
+            handle: None,
+            state: TaskState::Running,
+            restarts: 0,
+            last_error: None,
+            aborted: None,
+        };
+        let reuse = {
+            let mut ended = self.table.ended.borrow_mut();
+            (ended.len() > ENDED_KEPT)
+                .then(|| ended.pop_front())
+                .flatten()
+        };
         let index = {
             let mut slots = self.table.slots.borrow_mut();
-            slots.push(Slot {
-                name,
-                grace: options.grace,
-                handle: None,
-                state: TaskState::Running,
-                restarts: 0,
-                last_error: None,
-                aborted: None,
-            });
-            slots.len() - 1
+            match reuse {
+                Some(index) => {
+                    let old = std::mem::replace(&mut slots[index], slot);
+                    let old_hash = self.hasher.hash_one(old.name.as_str());
+                    if self.names.get(&old_hash) == Some(&index) {
+                        self.names.remove(&old_hash);
+                    }
+                    index
+                }
+                None => {
+                    slots.push(slot);
+                    slots.len() - 1
+                }
+            }
         };
         let guard = EndGuard {
             table: Rc::clone(&self.table),
@@ -322,7 +351,8 @@ impl TaskMonitor {
         Ok(())
     }
 
-    /// Lists the tasks in spawn order.
+    /// Lists the tasks: every running one, and up to [`ENDED_KEPT`] that ended on their own
+    /// (in slot order, which is spawn order until slots are reused).
     pub fn list(&self) -> Vec<TaskInfo> {
         self.table
             .slots

@@ -577,3 +577,58 @@ async fn factory_that_panics_before_returning_its_future_is_restarted() {
         Some("cannot open the connection pool")
     );
 }
+
+#[actix_rt::test(system = "PausedSystem")]
+async fn tasks_that_ended_long_ago_give_their_slots_to_new_ones() {
+    let monitor = TaskMonitor::new(ClosingFlag::new()).start();
+    let (ran_tx, mut ran) = unbounded_channel();
+    let total = actix_shutdown_actors::ENDED_KEPT * 3;
+    for i in 0..total {
+        spawn(
+            &monitor,
+            &format!("job-{i}"),
+            TaskOptions::default(),
+            finishing(&ran_tx),
+        )
+        .await
+        .expect("spawned");
+        tokio::time::timeout(ASK, ran.recv())
+            .await
+            .expect("bounded")
+            .expect("ran");
+    }
+    spawn(&monitor, "worker", TaskOptions::default(), cooperative())
+        .await
+        .expect("spawned");
+    let tasks = monitor.send(GetTasks).timeout(ASK).await.expect("listed");
+    assert!(
+        tasks.len() <= actix_shutdown_actors::ENDED_KEPT + 2,
+        "{} tasks listed after {total} short ones ended",
+        tasks.len()
+    );
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t.name == "worker" && t.state == TaskState::Running)
+    );
+    assert!(
+        tasks.iter().any(|t| t.name == format!("job-{}", total - 1)),
+        "the newest ended ones stay listed"
+    );
+    let report = monitor
+        .send(CancelAll {
+            grace: Duration::from_secs(1),
+            deadline: Instant::now() + LONG,
+            forced: false,
+        })
+        .timeout(LONG)
+        .await
+        .expect("cancelled");
+    let worker = report
+        .tasks
+        .iter()
+        .find(|t| t.name == "worker")
+        .expect("worker reported");
+    assert_eq!(worker.outcome, TaskOutcome::Cancelled);
+    assert_eq!(report.tasks.len(), tasks.len());
+}

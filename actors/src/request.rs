@@ -135,25 +135,39 @@ impl ShutdownResponse {
     }
 }
 
-/// A shutdown hook: runs for every request, graceful or forced, and may cancel graceful ones.
-/// It may finish at once or return a future (bounded by the hook budget).
-pub type HookFn = Box<
-    dyn Fn(
-            &ShutdownRequest,
-            &ShutdownResponse,
-        ) -> Option<LocalBoxFuture<'static, Result<(), String>>>
-        + Send,
->;
+/// A synchronous hook's closure.
+type SyncHook = dyn Fn(&ShutdownRequest, &ShutdownResponse) + Send;
 
-/// Wraps a synchronous closure as a [`HookFn`].
+/// An asynchronous hook's closure: makes the future on the actor thread.
+type AsyncHook =
+    dyn Fn(ShutdownRequest, ShutdownResponse) -> LocalBoxFuture<'static, Result<(), String>> + Send;
+
+/// A shutdown hook: runs for every request, graceful or forced, and may cancel graceful ones,
+/// bounded by the hook budget. Make one with [`sync_hook`], [`async_hook`] or
+/// [`recipient_hook`].
+pub enum HookFn {
+    /// Runs on a blocking thread, so that a hook that blocks cannot stall the actor thread;
+    /// past the budget it is abandoned (recorded as timed out).
+    Sync(std::sync::Arc<std::sync::Mutex<Box<SyncHook>>>),
+    /// Its future runs on the actor thread.
+    Async(Box<AsyncHook>),
+}
+
+impl fmt::Debug for HookFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sync(_) => "HookFn::Sync(..)",
+            Self::Async(_) => "HookFn::Async(..)",
+        })
+    }
+}
+
+/// Wraps a synchronous closure as a [`HookFn`]; it runs on a blocking thread.
 pub fn sync_hook<F>(f: F) -> HookFn
 where
     F: Fn(&ShutdownRequest, &ShutdownResponse) + Send + 'static,
 {
-    Box::new(move |req, resp| {
-        f(req, resp);
-        None
-    })
+    HookFn::Sync(std::sync::Arc::new(std::sync::Mutex::new(Box::new(f))))
 }
 
 /// Wraps an async closure as a [`HookFn`]; the future gets owned copies of the request and
@@ -164,26 +178,21 @@ where
     Fut: std::future::Future<Output = Result<(), E>> + 'static,
     E: fmt::Display,
 {
-    Box::new(move |req, resp| {
-        let fut = f(req.clone(), resp.clone());
-        Some(Box::pin(
-            async move { fut.await.map_err(|e| e.to_string()) },
-        ))
-    })
+    HookFn::Async(Box::new(move |req, resp| {
+        let fut = f(req, resp);
+        Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+    }))
 }
 
 /// Wraps an actor's recipient as a [`HookFn`]: the actor receives
 /// [`ShutdownRequested`](crate::messages::ShutdownRequested) and may cancel through its
 /// response; an unreachable actor is recorded as a failed hook (it does not cancel).
 pub fn recipient_hook(recipient: actix::Recipient<crate::messages::ShutdownRequested>) -> HookFn {
-    Box::new(move |req, resp| {
-        let sent = recipient.send(crate::messages::ShutdownRequested {
-            request: req.clone(),
-            response: resp.clone(),
-        });
-        Some(Box::pin(async move {
+    HookFn::Async(Box::new(move |request, response| {
+        let sent = recipient.send(crate::messages::ShutdownRequested { request, response });
+        Box::pin(async move {
             sent.await
                 .map_err(|e| format!("the hook actor is unreachable: {e}"))?
-        }))
-    })
+        })
+    }))
 }

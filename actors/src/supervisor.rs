@@ -326,27 +326,7 @@ impl Supervisor {
             };
             for (name, hook) in hooks {
                 let response = ShutdownResponse::new();
-                let started =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| hook(&request, &response)));
-                let failure = match started {
-                    Err(panic) => Some((ParticipantOutcome::Panicked, panic_message(&*panic))),
-                    Ok(None) => None,
-                    Ok(Some(fut)) => {
-                        match tokio::time::timeout(budget, AssertUnwindSafe(fut).catch_unwind())
-                            .await
-                        {
-                            Ok(Ok(Ok(()))) => None,
-                            Ok(Ok(Err(e))) => Some((ParticipantOutcome::Failed, e)),
-                            Ok(Err(panic)) => {
-                                Some((ParticipantOutcome::Panicked, panic_message(&*panic)))
-                            }
-                            Err(_) => Some((
-                                ParticipantOutcome::TimedOut,
-                                format!("did not answer within the hook budget of {budget:?}"),
-                            )),
-                        }
-                    }
-                };
+                let failure = run_hook(&hook, &request, &response, budget).await.err();
                 match failure {
                     Some((outcome, error)) => {
                         tracing::error!(hook = %name, ?outcome, "shutdown hook: {error}; it does not cancel");
@@ -880,6 +860,46 @@ impl Pipeline {
         files::write_atomic(path, format!("{code}\n").as_bytes())
             .err()
             .map(|e| format!("cannot write the exit marker {}: {e}", path.display()))
+    }
+}
+
+/// Runs one hook within `budget`; the error is how it failed (it then does not cancel).
+async fn run_hook(
+    hook: &HookFn,
+    request: &ShutdownRequest,
+    response: &ShutdownResponse,
+    budget: Duration,
+) -> Result<(), (ParticipantOutcome, String)> {
+    let timed_out = || {
+        (
+            ParticipantOutcome::TimedOut,
+            format!("did not answer within the hook budget of {budget:?}"),
+        )
+    };
+    match hook {
+        HookFn::Sync(hook) => {
+            let (hook, request, response) = (Arc::clone(hook), request.clone(), response.clone());
+            let run = tokio::task::spawn_blocking(move || {
+                let hook = hook.lock().unwrap_or_else(|p| p.into_inner());
+                std::panic::catch_unwind(AssertUnwindSafe(|| hook(&request, &response)))
+            });
+            match tokio::time::timeout(budget, run).await {
+                Ok(Ok(Ok(()))) => Ok(()),
+                Ok(Ok(Err(panic))) => Err((ParticipantOutcome::Panicked, panic_message(&*panic))),
+                Ok(Err(e)) => Err((ParticipantOutcome::Failed, e.to_string())),
+                Err(_) => Err(timed_out()),
+            }
+        }
+        HookFn::Async(hook) => {
+            let (request, response) = (request.clone(), response.clone());
+            let run = AssertUnwindSafe(async { hook(request, response).await }).catch_unwind();
+            match tokio::time::timeout(budget, run).await {
+                Ok(Ok(Ok(()))) => Ok(()),
+                Ok(Ok(Err(e))) => Err((ParticipantOutcome::Failed, e)),
+                Ok(Err(panic)) => Err((ParticipantOutcome::Panicked, panic_message(&*panic))),
+                Err(_) => Err(timed_out()),
+            }
+        }
     }
 }
 

@@ -830,3 +830,36 @@ async fn a_signal_deferred_by_vetoes_does_not_get_a_fresh_grace_when_the_veto_li
         "the run ends at the 7 s deadline, not at 9 s: {elapsed:?}"
     );
 }
+
+/// Real time: a synchronous hook runs on a blocking thread, which paused time cannot drive.
+#[actix_rt::test]
+async fn a_hook_that_blocks_its_thread_is_cut_at_the_budget_without_stalling_the_actor() {
+    let config = SupervisorConfig {
+        hook_budget: Duration::from_millis(200),
+        ..SupervisorConfig::default()
+    };
+    let rig = rig(config, &[]);
+    let hook = sync_hook(|_, response| {
+        std::thread::sleep(Duration::from_secs(3));
+        response.cancel();
+    });
+    rig.supervisor.do_send(RegisterHook {
+        id: HookId::next(),
+        name: "blocking".into(),
+        hook,
+    });
+    let started = std::time::Instant::now();
+    let answer = request(&rig, graceful()).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered at the budget, not after the hook: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        answer.ready,
+        "a hook out of time does not cancel: {answer:?}"
+    );
+    let report = report(&rig).await;
+    assert_eq!(report.hook_errors.len(), 1, "{report:#?}");
+    assert_eq!(report.hook_errors[0].outcome, ParticipantOutcome::TimedOut);
+}

@@ -95,7 +95,9 @@ impl ShutdownHandle {
     }
 
     /// Asks for a shutdown. Hooks run first: the answer is `ready: false` when one canceled a
-    /// graceful request. It does not wait for the pipeline; see [`wait`](Self::wait).
+    /// graceful request. It does not wait for the pipeline; see [`wait`](Self::wait). When
+    /// the Supervisor is gone (its System stopped after the shutdown), the answer is `ready`
+    /// and `joined`: there is nothing left to stop.
     pub fn request(
         &self,
         request: ShutdownRequest,

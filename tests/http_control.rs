@@ -29,7 +29,7 @@ impl Plane {
     fn start(state: &StateDir, args: &[&str]) -> Self {
         let mut all = vec!["--http", "127.0.0.1:0"];
         all.extend_from_slice(args);
-        let mut bot = Bot::start_isolated(state, &all, &[("SHUTDOWN_TOKEN", TOKEN)]);
+        let mut bot = Bot::start_with_env(state, &all, &[("SHUTDOWN_TOKEN", TOKEN)]);
         let line = bot.wait_for_line("control plane", READY_TIMEOUT, |l| {
             l.starts_with("control plane listening on ")
         });
@@ -367,8 +367,8 @@ fn a_restart_request_exits_with_the_restart_code() {
 #[test]
 fn a_non_loopback_address_without_a_token_is_refused() {
     let state = StateDir::new();
-    // No SHUTDOWN_TOKEN (start_isolated removes the runner's): nothing is bound on 0.0.0.0.
-    let mut bot = Bot::start_isolated(&state, &["--http", "0.0.0.0:0"], &[]);
+    // No SHUTDOWN_TOKEN (start_with_env removes the runner's): nothing is bound on 0.0.0.0.
+    let mut bot = Bot::start_with_env(&state, &["--http", "0.0.0.0:0"], &[]);
     let exit = bot.wait_exit(EXIT_TIMEOUT);
     assert_eq!(exit.code(), 2, "{exit}");
     assert!(

@@ -104,7 +104,7 @@ impl NotifySocket {
 fn bot_tells_systemd_it_is_ready_then_stopping_with_each_step() {
     let state = StateDir::new();
     let mut notify = NotifySocket::bind();
-    let mut bot = Bot::start_isolated(&state, &[], &[("NOTIFY_SOCKET", notify.path())]);
+    let mut bot = Bot::start_with_env(&state, &[], &[("NOTIFY_SOCKET", notify.path())]);
     bot.wait_ready(READY_TIMEOUT);
     notify.wait_for("READY=1", READY_TIMEOUT);
     assert!(
@@ -175,7 +175,7 @@ fn bot_tells_systemd_it_is_ready_then_stopping_with_each_step() {
 fn watchdog_pings_arrive_when_the_unit_asks_for_them() {
     let state = StateDir::new();
     let mut notify = NotifySocket::bind();
-    let mut bot = Bot::start_isolated(
+    let mut bot = Bot::start_with_env(
         &state,
         &[],
         &[
@@ -203,7 +203,7 @@ fn watchdog_pings_arrive_when_the_unit_asks_for_them() {
 fn a_watchdog_meant_for_another_process_is_left_alone() {
     let state = StateDir::new();
     let mut notify = NotifySocket::bind();
-    let mut bot = Bot::start_isolated(
+    let mut bot = Bot::start_with_env(
         &state,
         &[],
         &[

@@ -20,24 +20,9 @@ const ASK: Duration = Duration::from_secs(1);
 const LONG: Duration = Duration::from_secs(600);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// An actix System on a current-thread runtime whose clock starts paused, on the timer grid.
-struct PausedSystem;
-
-impl PausedSystem {
-    #[expect(
-        clippy::new_ret_no_self,
-        reason = "the shape `#[actix_rt::test(system)]` calls"
-    )]
-    fn new() -> actix_rt::SystemRunner {
-        actix_rt::System::with_tokio_rt(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .start_paused(true)
-                .build()
-                .expect("a paused current-thread runtime")
-        })
-    }
-}
+#[path = "support/paused_system.rs"]
+mod paused_system;
+use paused_system::PausedSystem;
 
 /// Which closer started, and when.
 type Probe = mpsc::Sender<(&'static str, Instant)>;

@@ -28,24 +28,9 @@ const ASK: Duration = Duration::from_secs(1);
 /// Bound on a reply that waits out graces (paused time: free to be generous).
 const LONG: Duration = Duration::from_secs(600);
 
-/// An actix System on a current-thread runtime whose clock starts paused, on the timer grid.
-struct PausedSystem;
-
-impl PausedSystem {
-    #[expect(
-        clippy::new_ret_no_self,
-        reason = "the shape `#[actix_rt::test(system)]` calls"
-    )]
-    fn new() -> actix_rt::SystemRunner {
-        actix_rt::System::with_tokio_rt(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .start_paused(true)
-                .build()
-                .expect("a paused current-thread runtime")
-        })
-    }
-}
+#[path = "support/paused_system.rs"]
+mod paused_system;
+use paused_system::PausedSystem;
 
 fn task<F, Fut, R>(f: F) -> TaskFactory
 where

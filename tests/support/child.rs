@@ -158,31 +158,13 @@ pub(crate) struct Bot {
 impl Bot {
     /// Spawns `demo-bot <args> --state-dir <state>`.
     pub(crate) fn start(state: &StateDir, args: &[&str]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_demo-bot"));
-        command.args(args).arg("--state-dir").arg(state.path());
-        Self::spawn(command)
+        Self::start_with_env(state, args, &[])
     }
 
-    /// Spawns `demo-bot <args> --state-dir <state>` with these extra environment variables.
-    #[allow(dead_code)]
+    /// As [`start`](Self::start), with these environment variables. The variables the
+    /// integrations read (`SHUTDOWN_TOKEN`, `NOTIFY_SOCKET`, `WATCHDOG_USEC`, `WATCHDOG_PID`)
+    /// are removed first, so the test runner's own never reach the bot.
     pub(crate) fn start_with_env(state: &StateDir, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_demo-bot"));
-        command.args(args).arg("--state-dir").arg(state.path());
-        command.envs(env.iter().copied());
-        Self::spawn(command)
-    }
-
-    /// Spawns `demo-bot <args>` exactly as given.
-    pub(crate) fn start_raw(args: &[&str]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_demo-bot"));
-        command.args(args);
-        Self::spawn(command)
-    }
-
-    /// As [`start_with_env`](Self::start_with_env), but the variables the integrations read
-    /// (`SHUTDOWN_TOKEN`, `NOTIFY_SOCKET`, `WATCHDOG_USEC`, `WATCHDOG_PID`) are removed first,
-    /// so the test runner's own never reach the bot.
-    pub(crate) fn start_isolated(state: &StateDir, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_demo-bot"));
         command.args(args).arg("--state-dir").arg(state.path());
         for name in [
@@ -194,6 +176,13 @@ impl Bot {
             command.env_remove(name);
         }
         command.envs(env.iter().copied());
+        Self::spawn(command)
+    }
+
+    /// Spawns `demo-bot <args>` exactly as given.
+    pub(crate) fn start_raw(args: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_demo-bot"));
+        command.args(args);
         Self::spawn(command)
     }
 

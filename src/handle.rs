@@ -153,12 +153,6 @@ impl ShutdownHandle {
         }
     }
 
-    /// Where the Supervisor is.
-    pub fn status(&self) -> impl Future<Output = Option<SupervisorState>> + 'static {
-        let state = self.status_now();
-        async move { Some(state) }
-    }
-
     /// Where the Supervisor is, at once and from any thread (no message round-trip, so it
     /// answers even while hooks hold the Supervisor's mailbox).
     pub fn status_now(&self) -> SupervisorState {

@@ -38,6 +38,7 @@ pub struct Config {
     pub(crate) hard_margin: Option<Duration>,
     pub(crate) steps: StepTimeouts,
     pub(crate) snapshot_timeout: Duration,
+    pub(crate) max_state_bytes: u64,
     pub(crate) close_timeout: Duration,
     pub(crate) autosave: Option<Duration>,
     pub(crate) exit_codes: ExitCodes,
@@ -68,6 +69,7 @@ impl Default for Config {
             hard_margin: Some(Duration::from_secs(2)),
             steps: StepTimeouts::default(),
             snapshot_timeout: Duration::from_secs(2),
+            max_state_bytes: actix_shutdown_actors::DEFAULT_MAX_STATE_BYTES,
             close_timeout: Duration::from_secs(5),
             autosave: None,
             exit_codes: ExitCodes::default(),
@@ -170,6 +172,11 @@ impl Config {
     setter!(
         /// Time each state source has to produce its snapshot (default 2 s).
         snapshot_timeout: Duration
+    );
+    setter!(
+        /// Largest state file read at boot (default 256 MiB): a larger one is archived
+        /// `.broken.<UTC timestamp>` with its size in the boot report, not read.
+        max_state_bytes: u64
     );
     setter!(
         /// Default time each resource has to close (default 5 s).

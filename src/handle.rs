@@ -69,7 +69,7 @@ impl ShutdownHandle {
         config: Config,
         log_queue: LogQueue,
     ) -> Self {
-        let store = StateStore::new(config.state_dir_path());
+        let store = StateStore::new(config.state_dir_path()).max_bytes(config.max_state_bytes);
         Self {
             inner: Arc::new(Inner {
                 status,

@@ -108,7 +108,9 @@ pub fn rehydrate_queue<T: QueuedJob>(
     policy: &RequeuePolicy,
     now: SystemTime,
 ) -> Rehydrated<T> {
-    let mut seen = HashSet::new();
+    // One pass: timestamps and ids checked together, the jobs kept in place (the filter
+    // reuses the saved vector's memory); the id set is sized once.
+    let mut seen = HashSet::with_capacity(saved.len());
     let mut dropped = DroppedJobs::default();
     let latest = now + policy.future_tolerance;
     let jobs = saved

@@ -105,7 +105,9 @@ impl ShutdownBuilder {
         let last_summary = read_summary(&config, &mut archived);
         let own_files = config.own_file_stems();
         let own_files: Vec<&str> = own_files.iter().map(String::as_str).collect();
-        let (states, broken) = match StateStore::new(&dir).scan_excluding(&own_files) {
+        let (states, broken) = match StateStore::new(&dir)
+            .max_bytes(config.max_state_bytes)
+            .scan_excluding(&own_files) {
             Ok(scanned) => scanned,
             Err(e) => {
                 let _ = lock.release();

@@ -34,7 +34,7 @@ pub use request::{
 };
 pub use resource_closer::ResourceCloser;
 pub use state_store::{
-    ArchivedFile, Envelope, FoundState, Loaded, RESERVED_NAMES, SCHEMA_VERSION, StateStore,
+    ArchivedFile, DEFAULT_MAX_STATE_BYTES, Envelope, FoundState, Loaded, RESERVED_NAMES, SCHEMA_VERSION, StateStore,
     validate_name,
 };
 pub use supervisor::{ExitCodes, Participants, ProgressFn, StepTimeouts, SupervisorConfig};

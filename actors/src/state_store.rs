@@ -1,8 +1,13 @@
 //! Reading state back at boot: the envelope every state file is wrapped in, typed loading,
-//! and archiving of corrupt or foreign files as `<file>.broken.<UTC timestamp>`.
+//! and archiving of corrupt, oversized or non-regular files as `<file>.broken.<UTC timestamp>`.
+//!
+//! A state file is read once, bounded by `max_state_bytes`, from a descriptor checked to be a
+//! regular file ([`bounded_read`]), and parsed straight into the caller's type ([`parse`]).
+
+mod bounded_read;
+mod parse;
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -17,9 +22,13 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// File names in the state directory that are not states.
 pub const RESERVED_NAMES: &[&str] = &["last_shutdown", "bot", "exit_code", "logs"];
 
-/// The envelope around every state file: `{"schema", "name", "saved_at", "data"}`.
+/// Default bound on a state file's size at boot: 256 MiB. Larger files are archived, not read.
+pub const DEFAULT_MAX_STATE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The envelope around every state file: `{"schema", "name", "saved_at", "data"}`. `T` is the
+/// data's type: a load parses the file straight into `Envelope<YourState>`.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Envelope {
+pub struct Envelope<T = serde_json::Value> {
     /// [`SCHEMA_VERSION`] at the time of writing.
     pub schema: u32,
     /// The state's name.
@@ -27,7 +36,7 @@ pub struct Envelope {
     /// When it was written (RFC 3339 UTC).
     pub saved_at: String,
     /// The snapshot.
-    pub data: serde_json::Value,
+    pub data: T,
 }
 
 /// Encodes a state file around `data`, borrowing it (no copy into a `serde_json::Value`).
@@ -134,12 +143,22 @@ impl<T> Loaded<T> {
 #[derive(Clone, Debug)]
 pub struct StateStore {
     dir: PathBuf,
+    max_bytes: u64,
 }
 
 impl StateStore {
-    /// A store over `dir`.
+    /// A store over `dir`, reading files up to [`DEFAULT_MAX_STATE_BYTES`].
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            max_bytes: DEFAULT_MAX_STATE_BYTES,
+        }
+    }
+
+    /// Files larger than `max_bytes` are archived with their size as the reason, not read.
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// The file of a state.
@@ -147,8 +166,11 @@ impl StateStore {
         self.dir.join(format!("{name}.json"))
     }
 
-    /// Loads a state as `T`. A file that does not parse, has an unknown schema version, or
-    /// whose data does not fit `T` is archived and reported as [`Loaded::Archived`].
+    /// Loads a state as `T`: the file is read once (bounded by the store's limit) and parsed
+    /// straight into `T`. A file that does not parse, has an unknown schema version, whose
+    /// data does not fit `T`, that is larger than the limit or that is not a regular file (a
+    /// FIFO, a device, a symbolic link: never opened) is archived byte-identical and reported
+    /// as [`Loaded::Archived`].
     ///
     /// # Errors
     /// An invalid name, a read error other than absence, or a failure to archive (the file is
@@ -156,23 +178,26 @@ impl StateStore {
     pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Loaded<T>, PersistError> {
         validate_name(name)?;
         let path = self.path_of(name);
-        let envelope = match read_envelope(&path, true)? {
-            None => return Ok(Loaded::Missing),
-            Some(Ok(envelope)) => envelope,
-            Some(Err(why)) => return self.archive(&path, why).map(Loaded::Archived),
+        let bytes = match self.read(&path)? {
+            bounded_read::ReadOutcome::Missing => return Ok(Loaded::Missing),
+            bounded_read::ReadOutcome::Unusable(why) => {
+                return self.archive(&path, why).map(Loaded::Archived);
+            }
+            bounded_read::ReadOutcome::Bytes(bytes) => bytes,
         };
-        match serde_json::from_value::<T>(envelope.data) {
-            Ok(value) => Ok(Loaded::Restored {
-                value,
-                saved_at: envelope.saved_at,
-            }),
-            Err(e) => self
-                .archive(
-                    &path,
-                    format!("its data does not have the expected shape: {e}"),
-                )
-                .map(Loaded::Archived),
+        let parsed = parse::parse_typed::<T>(&bytes);
+        drop(bytes);
+        match parsed {
+            Ok((value, saved_at)) => Ok(Loaded::Restored { value, saved_at }),
+            Err(why) => self.archive(&path, why).map(Loaded::Archived),
         }
+    }
+
+    fn read(&self, path: &Path) -> Result<bounded_read::ReadOutcome, PersistError> {
+        bounded_read::read_bounded(path, self.max_bytes).map_err(|source| PersistError::Read {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     /// Checks every state file in the directory (`*.json` except `last_shutdown.json`);
@@ -187,7 +212,8 @@ impl StateStore {
     /// As [`scan`](Self::scan), passing over the file stems in `exclude` (the configured
     /// summary, lock and marker names). Valid JSON that is not a state envelope (no `schema`
     /// field) belongs to someone else and is left alone; what looks like ours but cannot be
-    /// used (truncated, unknown schema version) is archived.
+    /// used (truncated, unknown schema version) is archived, and so is a file over the limit or
+    /// one that is not a regular file (never opened). The data is counted, not built.
     ///
     /// # Errors
     /// A failure to read the directory.
@@ -214,16 +240,22 @@ impl StateStore {
             if RESERVED_NAMES.contains(&stem)
                 || exclude.contains(&stem)
                 || validate_name(stem).is_err()
-                || !path.is_file()
+                // A folder is nobody's state file and cannot hang a read: left alone.
+                || fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir())
             {
                 continue;
             }
-            match read_envelope(&path, false)? {
-                None => {}
-                Some(Ok(envelope)) => found.push(FoundState {
+            let verdict = match self.read(&path)? {
+                bounded_read::ReadOutcome::Missing => None,
+                bounded_read::ReadOutcome::Unusable(why) => Some(Err(why)),
+                bounded_read::ReadOutcome::Bytes(bytes) => parse::parse_scan(&bytes),
+            };
+            match verdict {
+                None => tracing::debug!(file = %path.display(), "not a state file; left alone"),
+                Some(Ok(scanned)) => found.push(FoundState {
                     name: stem.to_owned(),
-                    entries: count_entries(&envelope.data),
-                    saved_at: envelope.saved_at,
+                    entries: scanned.entries,
+                    saved_at: scanned.saved_at,
                 }),
                 Some(Err(why)) => match self.archive(&path, why) {
                     Ok(a) => archived.push(a),
@@ -248,49 +280,3 @@ impl StateStore {
     }
 }
 
-/// `None`: no file (or, unless `ours`, valid JSON that is not a state envelope).
-/// `Some(Err(why))`: unusable.
-fn read_envelope(
-    path: &Path,
-    ours: bool,
-) -> Result<Option<Result<Envelope, String>>, PersistError> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(PersistError::Read {
-                path: path.to_owned(),
-                source,
-            });
-        }
-    };
-    let value = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(value) => value,
-        Err(e) if bytes.is_empty() => return Ok(Some(Err(format!("it is empty ({e})")))),
-        Err(e) => return Ok(Some(Err(format!("it is not a valid state file: {e}")))),
-    };
-    if !ours && value.get("schema").is_none() {
-        tracing::debug!(file = %path.display(), "not a state file; left alone");
-        return Ok(None);
-    }
-    let envelope = match serde_json::from_value::<Envelope>(value) {
-        Ok(e) => e,
-        Err(e) => return Ok(Some(Err(format!("it is not a valid state file: {e}")))),
-    };
-    if envelope.schema != SCHEMA_VERSION {
-        return Ok(Some(Err(format!(
-            "unknown schema version {} (this build reads {SCHEMA_VERSION})",
-            envelope.schema
-        ))));
-    }
-    Ok(Some(Ok(envelope)))
-}
-
-fn count_entries(data: &serde_json::Value) -> usize {
-    match data {
-        serde_json::Value::Array(a) => a.len(),
-        serde_json::Value::Object(o) => o.len(),
-        serde_json::Value::Null => 0,
-        _ => 1,
-    }
-}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use actix_shutdown::{CancellationToken, Config, Shutdown};
+use actix_shutdown::{Cancellation, Config, Shutdown};
 
 #[actix::main]
 async fn main() -> std::process::ExitCode {
@@ -34,7 +34,7 @@ async fn main() -> std::process::ExitCode {
         .expect("a valid state name");
     shutdown
         .tasks()
-        .spawn("counter", move |cancel: CancellationToken| {
+        .spawn("counter", move |cancel: Cancellation| {
             let counter = Arc::clone(&counter);
             async move {
                 while cancel

@@ -24,9 +24,8 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
-use crate::{RequestSource, ShutdownHandle, ShutdownRequest, TaskError};
+use crate::{Cancellation, RequestSource, ShutdownHandle, ShutdownRequest, TaskError};
 
 /// The exchange the protocol travels on.
 pub const PROTOCOL_EXCHANGE: &str = "botica.protocol";
@@ -162,7 +161,7 @@ where
     let handle_for_task = handle.clone();
     handle
         .tasks()
-        .spawn("botica", move |cancel: CancellationToken| {
+        .spawn("botica", move |cancel: Cancellation| {
             run(
                 handle_for_task.clone(),
                 config.clone(),
@@ -178,7 +177,7 @@ async fn run(
     config: BoticaConfig,
     shared: SharedConnection,
     on_connected: ConnectedFn,
-    cancel: CancellationToken,
+    cancel: Cancellation,
 ) {
     let mut backoff = config.reconnect_min;
     loop {

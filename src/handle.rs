@@ -8,20 +8,19 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_shutdown_actors::messages::{
-    FlushAck, FlushLogs, GetTasks, HookId, RegisterHook, RegisterResource, RegisterState,
+    CancelTask, FlushAck, FlushLogs, GetTasks, HookId, RegisterHook, RegisterResource, RegisterState,
     RequestAnswer, RequestShutdown, Snapshot, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo,
     TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
 };
 use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, StatusView, Supervisor};
 use actix_shutdown_actors::{
-    ClosingFlag, Loaded, LogQueue, Logger, LoggerError, PersistError, Persister, RequestSource,
+    Cancellation, ClosingFlag, Loaded, LogQueue, Logger, LoggerError, PersistError, Persister, RequestSource,
     ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore, StepOutcome,
     StepRecord, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
 };
 use futures::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio_util::sync::CancellationToken;
 
 use crate::boot::{BootReport, RestoredQueue};
 use crate::config::Config;
@@ -524,8 +523,14 @@ pub struct TaskSpawner {
 
 impl TaskSpawner {
     /// Spawns a task on the actix thread (its future need not be `Send`). It gets a
-    /// cancellation token that fires at CancelAll, then the default task grace before it is
+    /// [`Cancellation`] that fires at CancelAll, then the default task grace before it is
     /// aborted. It may return `()` or `Result<(), E>`.
+    ///
+    /// The [`Cancellation`] is a read-only view (`cancelled()`, `is_cancelled()`,
+    /// `run_until_cancelled()`; no `cancel()`) of one token all tasks share, so a task cannot
+    /// cancel the others. For a token to fire over sub-tasks of its own, take
+    /// [`Cancellation::child_token`]; to cancel one task alone, spawn it with
+    /// [`TaskOptions::own_cancellation`] and call [`cancel`](Self::cancel).
     ///
     /// Spawning is a message to the TaskMonitor: a task whose name is taken by a running task
     /// is refused there and logged (an error record). Tasks that ended on their own stay
@@ -536,7 +541,7 @@ impl TaskSpawner {
     /// [`TaskError::Closing`] once the shutdown has begun.
     pub fn spawn<F, Fut, R>(&self, name: impl Into<String>, task: F) -> Result<(), TaskError>
     where
-        F: Fn(CancellationToken) -> Fut + Send + 'static,
+        F: Fn(Cancellation) -> Fut + Send + 'static,
         Fut: Future<Output = R> + 'static,
         R: TaskResult,
     {
@@ -554,7 +559,7 @@ impl TaskSpawner {
         task: F,
     ) -> Result<(), TaskError>
     where
-        F: Fn(CancellationToken) -> Fut + Send + 'static,
+        F: Fn(Cancellation) -> Fut + Send + 'static,
         Fut: Future<Output = R> + 'static,
         R: TaskResult,
     {
@@ -571,6 +576,15 @@ impl TaskSpawner {
             options,
         });
         Ok(())
+    }
+
+    /// Fires the cancellation of the running task `name`, spawned with
+    /// [`TaskOptions::own_cancellation`]; the other tasks keep running. Resolves to `true`
+    /// when it fired one, `false` when no running task of that name has one of its own.
+    pub fn cancel(&self, name: impl Into<String>) -> impl Future<Output = bool> + 'static {
+        let monitor = self.monitor.clone();
+        let name = name.into();
+        async move { monitor.send(CancelTask { name }).await.unwrap_or(false) }
     }
 
     /// Lists the tasks: name, state, restarts, last error.

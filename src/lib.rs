@@ -18,7 +18,7 @@ pub mod systemd;
 
 pub use actix_shutdown_actors as actors;
 pub use actix_shutdown_actors::messages::{
-    HookId, RequestAnswer, Snapshot, StepEvent, SupervisorState, TakeSnapshot, TaskInfo,
+    CancelTask, HookId, RequestAnswer, Snapshot, StepEvent, SupervisorState, TakeSnapshot, TaskInfo,
     TaskOptions, TaskState,
 };
 pub use actix_shutdown_actors::{
@@ -33,4 +33,5 @@ pub use error::{StartError, StartErrorKind};
 pub use handle::{ShutdownHandle, TaskSpawner};
 pub use rehydrate::{DroppedJobs, QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
 pub use shutdown::{Shutdown, ShutdownBuilder, read_last_shutdown};
+pub use actix_shutdown_actors::Cancellation;
 pub use tokio_util::sync::CancellationToken;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use actix_shutdown::{CancellationToken, Config, Shutdown, StepOutcome, TaskOptions};
+use actix_shutdown::{Cancellation, Config, Shutdown, StepOutcome, TaskOptions};
 
 const THREADS: usize = 4;
 const PER_THREAD: usize = 25_000;
@@ -28,7 +28,7 @@ async fn every_record_emitted_during_a_shutdown_is_in_the_log_and_panics_reach_t
     // the shutdown waits for (its grace is long), so every record precedes FlushLogs.
     shutdown
         .tasks()
-        .spawn("emitters", |cancel: CancellationToken| async move {
+        .spawn("emitters", |cancel: Cancellation| async move {
             cancel.cancelled().await;
             let threads = tokio::task::spawn_blocking(|| {
                 let handles: Vec<_> = (0..THREADS)
@@ -52,7 +52,7 @@ async fn every_record_emitted_during_a_shutdown_is_in_the_log_and_panics_reach_t
         .spawn_with(
             "doomed",
             TaskOptions::default(),
-            |_cancel: CancellationToken| async move { explode() },
+            |_cancel: Cancellation| async move { explode() },
         )
         .expect("spawn doomed");
 

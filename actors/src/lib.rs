@@ -38,7 +38,7 @@ pub use state_store::{
     validate_name,
 };
 pub use supervisor::{ExitCodes, Participants, ProgressFn, StepTimeouts, SupervisorConfig};
-pub use task_monitor::{BACKOFF_MAX, BACKOFF_START, ENDED_KEPT, TaskMonitor};
+pub use task_monitor::{BACKOFF_MAX, BACKOFF_START, Cancellation, ENDED_KEPT, TaskMonitor};
 
 /// The text of a panic payload (`&str` or `String`), or a placeholder.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -13,15 +13,14 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_shutdown_actors::messages::{
-    AbortAll, CancelAll, CancelReport, GetTasks, SpawnTask, TaskFactory, TaskInfo, TaskOptions,
+    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, TaskFactory, TaskInfo, TaskOptions,
     TaskResult, TaskState,
 };
 use actix_shutdown_actors::{
-    BACKOFF_MAX, ClosingFlag, TaskError, TaskMonitor, TaskOutcome, TaskRecord,
+    BACKOFF_MAX, Cancellation, ClosingFlag, TaskError, TaskMonitor, TaskOutcome, TaskRecord,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 /// Bound on a reply that needs no time to pass.
 const ASK: Duration = Duration::from_secs(1);
@@ -34,7 +33,7 @@ use paused_system::PausedSystem;
 
 fn task<F, Fut, R>(f: F) -> TaskFactory
 where
-    F: Fn(CancellationToken) -> Fut + Send + 'static,
+    F: Fn(Cancellation) -> Fut + Send + 'static,
     Fut: Future<Output = R> + 'static,
     R: TaskResult,
 {
@@ -46,7 +45,7 @@ where
 
 /// Returns once its token fires.
 fn cooperative() -> TaskFactory {
-    task(|token: CancellationToken| async move { token.cancelled().await })
+    task(|token: Cancellation| async move { token.cancelled().await })
 }
 
 /// Ignores its token forever; reports the instant its future is dropped (aborted).
@@ -167,6 +166,108 @@ async fn cooperative_task_is_cancelled_as_soon_as_cancel_all_fires() {
     assert_eq!(
         tasks(&monitor).await[0].state,
         TaskState::Ended(TaskOutcome::Cancelled)
+    );
+}
+
+/// Hands its cancellation to the test, then returns once it fires.
+fn watched(views: &UnboundedSender<Cancellation>) -> TaskFactory {
+    let views = views.clone();
+    task(move |cancel: Cancellation| {
+        let _ = views.send(cancel.clone());
+        async move { cancel.cancelled().await }
+    })
+}
+
+#[actix_rt::test(system = "PausedSystem")]
+async fn a_task_cannot_cancel_another_through_what_it_was_handed() {
+    let (monitor, _) = monitor();
+    let (views, mut views_rx) = unbounded_channel();
+    spawn(&monitor, "bystander", TaskOptions::default(), watched(&views))
+        .await
+        .unwrap();
+    let bystander = next(&mut views_rx).await;
+    let (fired, mut fired_rx) = unbounded_channel();
+    // The most a task can fire is a child of its view: its own sub-tasks' token.
+    let meddler = task(move |cancel: Cancellation| {
+        let fired = fired.clone();
+        async move {
+            cancel.child_token().cancel();
+            let _ = fired.send(());
+            cancel.cancelled().await;
+        }
+    });
+    spawn(&monitor, "meddler", TaskOptions::default(), meddler)
+        .await
+        .unwrap();
+    next(&mut fired_rx).await;
+
+    assert!(!bystander.is_cancelled(), "the other task was not cancelled");
+    let states: Vec<_> = tasks(&monitor).await.iter().map(|t| t.state).collect();
+    assert_eq!(states, vec![TaskState::Running, TaskState::Running]);
+    let report = cancel_all(&monitor, Duration::from_secs(5), Duration::from_secs(60)).await;
+    assert_eq!(
+        report.tasks,
+        vec![
+            record("bystander", TaskOutcome::Cancelled, None),
+            record("meddler", TaskOutcome::Cancelled, None),
+        ]
+    );
+}
+
+#[actix_rt::test(system = "PausedSystem")]
+async fn cancel_task_stops_only_the_task_with_its_own_cancellation() {
+    let (monitor, _) = monitor();
+    let own = TaskOptions {
+        own_cancellation: true,
+        ..TaskOptions::default()
+    };
+    let (views, mut views_rx) = unbounded_channel();
+    for name in ["a", "b"] {
+        spawn(&monitor, name, own.clone(), watched(&views))
+            .await
+            .unwrap();
+    }
+    spawn(&monitor, "shared", TaskOptions::default(), watched(&views))
+        .await
+        .unwrap();
+    let (a, b, shared) = (
+        next(&mut views_rx).await,
+        next(&mut views_rx).await,
+        next(&mut views_rx).await,
+    );
+    let cancel = |name: &str| {
+        monitor
+            .send(CancelTask {
+                name: name.to_owned(),
+            })
+            .timeout(ASK)
+    };
+
+    assert!(cancel("a").await.expect("answered"), "a has its own");
+    assert!(!cancel("shared").await.expect("answered"), "shared has none");
+    assert!(!cancel("nobody").await.expect("answered"));
+    assert!(a.is_cancelled());
+    assert!(!b.is_cancelled() && !shared.is_cancelled());
+    a.cancelled().await;
+    let states: Vec<_> = tasks(&monitor).await.iter().map(|t| t.state).collect();
+    assert_eq!(
+        states,
+        vec![
+            TaskState::Ended(TaskOutcome::Cancelled),
+            TaskState::Running,
+            TaskState::Running,
+        ]
+    );
+
+    let report = cancel_all(&monitor, Duration::from_secs(5), Duration::from_secs(60)).await;
+    assert!(b.is_cancelled() && shared.is_cancelled(), "CancelAll fires them all");
+    assert_eq!(
+        report.tasks,
+        vec![
+            record("a", TaskOutcome::Cancelled, None),
+            record("b", TaskOutcome::Cancelled, None),
+            record("shared", TaskOutcome::Cancelled, None),
+        ]
     );
 }
 

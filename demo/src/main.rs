@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use actix_shutdown::{
-    CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, Snapshot,
+    Cancellation, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, Snapshot,
     StepEvent, StepOutcome, TakeSnapshot,
 };
 use clap::{Parser, Subcommand};
@@ -545,7 +545,7 @@ fn spawn_tasks(
             Arc::clone(next_id),
             shutdown.closing_flag(),
         );
-        spawned.push(tasks.spawn("producer", move |cancel: CancellationToken| {
+        spawned.push(tasks.spawn("producer", move |cancel: Cancellation| {
             let (queue, dms, next_id, closing) = (
                 queue.clone(),
                 Arc::clone(&dms),
@@ -588,7 +588,7 @@ fn spawn_tasks(
         let (queue, db, commands) = (queue.clone(), Arc::clone(db), Arc::clone(commands));
         let job_time = Duration::from_millis(args.job_ms);
         spawned.push(
-            tasks.spawn(format!("worker-{n}"), move |cancel: CancellationToken| {
+            tasks.spawn(format!("worker-{n}"), move |cancel: Cancellation| {
                 let (queue, db, commands) = (queue.clone(), Arc::clone(&db), Arc::clone(&commands));
                 async move {
                     loop {
@@ -619,7 +619,7 @@ fn spawn_tasks(
     }
     {
         let reminders = Arc::clone(reminders);
-        spawned.push(tasks.spawn("reminders", move |cancel: CancellationToken| {
+        spawned.push(tasks.spawn("reminders", move |cancel: Cancellation| {
             let reminders = Arc::clone(&reminders);
             async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -639,7 +639,7 @@ fn spawn_tasks(
     }
     if args.hang_task {
         // Ignores its token on purpose: the TaskMonitor aborts it at its grace.
-        spawned.push(tasks.spawn("stuck-sync", |_cancel: CancellationToken| {
+        spawned.push(tasks.spawn("stuck-sync", |_cancel: Cancellation| {
             std::future::pending::<()>()
         }));
     }

@@ -159,17 +159,15 @@ where
         }
     });
     let handle_for_task = handle.clone();
-    handle
-        .tasks()
-        .spawn("botica", move |cancel: Cancellation| {
-            run(
-                handle_for_task.clone(),
-                config.clone(),
-                Arc::clone(&shared),
-                Arc::clone(&on_connected),
-                cancel,
-            )
-        })
+    handle.tasks().spawn("botica", move |cancel: Cancellation| {
+        run(
+            handle_for_task.clone(),
+            config.clone(),
+            Arc::clone(&shared),
+            Arc::clone(&on_connected),
+            cancel,
+        )
+    })
 }
 
 async fn run(

@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_shutdown_actors::messages::{
-    CancelTask, FlushAck, FlushLogs, GetTasks, HookId, RegisterHook, RegisterResource, RegisterState,
-    RequestAnswer, RequestShutdown, Snapshot, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo,
-    TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
+    CancelTask, FlushAck, FlushLogs, GetTasks, HookId, RegisterHook, RegisterResource,
+    RegisterState, RequestAnswer, RequestShutdown, Snapshot, SpawnTask, SupervisorState,
+    TakeSnapshot, TaskInfo, TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
 };
 use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, StatusView, Supervisor};
 use actix_shutdown_actors::{
-    Cancellation, ClosingFlag, Loaded, LogQueue, Logger, LoggerError, PersistError, Persister, RequestSource,
-    ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore, StepOutcome,
-    StepRecord, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
+    Cancellation, ClosingFlag, Loaded, LogQueue, Logger, LoggerError, PersistError, Persister,
+    RequestSource, ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore,
+    StepOutcome, StepRecord, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
 };
 use futures::FutureExt;
 use serde::Serialize;

@@ -17,9 +17,10 @@ mod signals;
 pub mod systemd;
 
 pub use actix_shutdown_actors as actors;
+pub use actix_shutdown_actors::Cancellation;
 pub use actix_shutdown_actors::messages::{
-    CancelTask, HookId, RequestAnswer, Snapshot, StepEvent, SupervisorState, TakeSnapshot, TaskInfo,
-    TaskOptions, TaskState,
+    CancelTask, HookId, RequestAnswer, Snapshot, StepEvent, SupervisorState, TakeSnapshot,
+    TaskInfo, TaskOptions, TaskState,
 };
 pub use actix_shutdown_actors::{
     ArchivedFile, ClosingFlag, ExitCodes, FileRecord, FoundState, Loaded, LockError, LockInfo,
@@ -33,5 +34,4 @@ pub use error::{StartError, StartErrorKind};
 pub use handle::{ShutdownHandle, TaskSpawner};
 pub use rehydrate::{DroppedJobs, QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
 pub use shutdown::{Shutdown, ShutdownBuilder, read_last_shutdown};
-pub use actix_shutdown_actors::Cancellation;
 pub use tokio_util::sync::CancellationToken;

@@ -107,7 +107,8 @@ impl ShutdownBuilder {
         let own_files: Vec<&str> = own_files.iter().map(String::as_str).collect();
         let (states, broken) = match StateStore::new(&dir)
             .max_bytes(config.max_state_bytes)
-            .scan_excluding(&own_files) {
+            .scan_excluding(&own_files)
+        {
             Ok(scanned) => scanned,
             Err(e) => {
                 let _ = lock.release();

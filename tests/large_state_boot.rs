@@ -27,7 +27,12 @@ impl QueuedJob for Job {
 }
 
 fn millis(at: SystemTime) -> u64 {
-    u64::try_from(at.duration_since(UNIX_EPOCH).expect("after 1970").as_millis()).expect("fits")
+    u64::try_from(
+        at.duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis(),
+    )
+    .expect("fits")
 }
 
 /// A state file as the Persister writes it.
@@ -77,13 +82,19 @@ async fn multi_megabyte_queue_restores_every_valid_job_and_archives_a_truncated_
     saved.extend((0..FUTURE).map(|i| job(VALID + i, now + hour)));
     saved.extend((0..STALE).map(|i| job(2 * VALID + i, now - 48 * hour)));
     let bytes = state_file("queue_cache", &saved);
-    assert!(bytes.len() > 5_000_000, "a multi-megabyte file: {}", bytes.len());
+    assert!(
+        bytes.len() > 5_000_000,
+        "a multi-megabyte file: {}",
+        bytes.len()
+    );
     std::fs::write(dir.join("queue_cache.json"), &bytes).expect("write the queue");
     let truncated = &bytes[..bytes.len() / 2];
     std::fs::write(dir.join("queue_copy.json"), truncated).expect("write the truncated copy");
 
     let (shutdown, boot) = Shutdown::builder(config(&dir)).start().await.expect("boot");
-    let found = boot.state("queue_cache").expect("the queue is found at boot");
+    let found = boot
+        .state("queue_cache")
+        .expect("the queue is found at boot");
     assert_eq!(found.entries, saved.len(), "{boot}");
     assert_eq!(boot.archived.len(), 1, "{boot}");
     let archive = &boot.archived[0];
@@ -97,7 +108,11 @@ async fn multi_megabyte_queue_restores_every_valid_job_and_archives_a_truncated_
     let restored = shutdown
         .load_queue::<Job>("queue_cache", &RequeuePolicy::default())
         .expect("load");
-    assert_eq!(restored.jobs, saved[..VALID as usize], "every valid job, in order");
+    assert_eq!(
+        restored.jobs,
+        saved[..VALID as usize],
+        "every valid job, in order"
+    );
     assert_eq!(restored.dropped.duplicate, DUPLICATES as usize);
     assert_eq!(restored.dropped.future, FUTURE as usize);
     assert_eq!(restored.dropped.stale, STALE as usize);

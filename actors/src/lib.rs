@@ -34,8 +34,8 @@ pub use request::{
 };
 pub use resource_closer::ResourceCloser;
 pub use state_store::{
-    ArchivedFile, DEFAULT_MAX_STATE_BYTES, Envelope, FoundState, Loaded, RESERVED_NAMES, SCHEMA_VERSION, StateStore,
-    validate_name,
+    ArchivedFile, DEFAULT_MAX_STATE_BYTES, Envelope, FoundState, Loaded, RESERVED_NAMES,
+    SCHEMA_VERSION, StateStore, validate_name,
 };
 pub use supervisor::{ExitCodes, Participants, ProgressFn, StepTimeouts, SupervisorConfig};
 pub use task_monitor::{BACKOFF_MAX, BACKOFF_START, Cancellation, ENDED_KEPT, TaskMonitor};

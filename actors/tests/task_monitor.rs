@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_shutdown_actors::messages::{
-    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, TaskFactory, TaskInfo, TaskOptions,
-    TaskResult, TaskState,
+    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, TaskFactory, TaskInfo,
+    TaskOptions, TaskResult, TaskState,
 };
 use actix_shutdown_actors::{
     BACKOFF_MAX, Cancellation, ClosingFlag, TaskError, TaskMonitor, TaskOutcome, TaskRecord,
@@ -182,9 +182,14 @@ fn watched(views: &UnboundedSender<Cancellation>) -> TaskFactory {
 async fn a_task_cannot_cancel_another_through_what_it_was_handed() {
     let (monitor, _) = monitor();
     let (views, mut views_rx) = unbounded_channel();
-    spawn(&monitor, "bystander", TaskOptions::default(), watched(&views))
-        .await
-        .unwrap();
+    spawn(
+        &monitor,
+        "bystander",
+        TaskOptions::default(),
+        watched(&views),
+    )
+    .await
+    .unwrap();
     let bystander = next(&mut views_rx).await;
     let (fired, mut fired_rx) = unbounded_channel();
     // The most a task can fire is a child of its view: its own sub-tasks' token.
@@ -201,7 +206,10 @@ async fn a_task_cannot_cancel_another_through_what_it_was_handed() {
         .unwrap();
     next(&mut fired_rx).await;
 
-    assert!(!bystander.is_cancelled(), "the other task was not cancelled");
+    assert!(
+        !bystander.is_cancelled(),
+        "the other task was not cancelled"
+    );
     let states: Vec<_> = tasks(&monitor).await.iter().map(|t| t.state).collect();
     assert_eq!(states, vec![TaskState::Running, TaskState::Running]);
     let report = cancel_all(&monitor, Duration::from_secs(5), Duration::from_secs(60)).await;
@@ -244,7 +252,10 @@ async fn cancel_task_stops_only_the_task_with_its_own_cancellation() {
     };
 
     assert!(cancel("a").await.expect("answered"), "a has its own");
-    assert!(!cancel("shared").await.expect("answered"), "shared has none");
+    assert!(
+        !cancel("shared").await.expect("answered"),
+        "shared has none"
+    );
     assert!(!cancel("nobody").await.expect("answered"));
     assert!(a.is_cancelled());
     assert!(!b.is_cancelled() && !shared.is_cancelled());
@@ -260,7 +271,10 @@ async fn cancel_task_stops_only_the_task_with_its_own_cancellation() {
     );
 
     let report = cancel_all(&monitor, Duration::from_secs(5), Duration::from_secs(60)).await;
-    assert!(b.is_cancelled() && shared.is_cancelled(), "CancelAll fires them all");
+    assert!(
+        b.is_cancelled() && shared.is_cancelled(),
+        "CancelAll fires them all"
+    );
     assert_eq!(
         report.tasks,
         vec![

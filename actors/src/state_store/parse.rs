@@ -59,9 +59,9 @@ fn why_unusable(bytes: &[u8], e: &serde_json::Error, ours: bool) -> Option<Strin
     match schema {
         None if !ours => None,
         Some(schema) if schema != SCHEMA_VERSION => Some(unknown_schema(schema)),
-        Some(_) if serde_json::from_slice::<Envelope<IgnoredAny>>(bytes).is_ok() => Some(format!(
-            "its data does not have the expected shape: {e}"
-        )),
+        Some(_) if serde_json::from_slice::<Envelope<IgnoredAny>>(bytes).is_ok() => {
+            Some(format!("its data does not have the expected shape: {e}"))
+        }
         _ => Some(format!("it is not a valid state file: {e}")),
     }
 }

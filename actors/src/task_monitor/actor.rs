@@ -124,8 +124,12 @@ impl TaskMonitor {
         // task that asked for a cancellation of its own gets a child token.
         let own = options.own_cancellation.then(|| self.root.child_token());
         let cancel = Cancellation::new(own.clone().unwrap_or_else(|| self.root.clone()));
-        let join =
-            tokio::task::spawn_local(supervise(guard, factory, cancel, options.restart_on_failure));
+        let join = tokio::task::spawn_local(supervise(
+            guard,
+            factory,
+            cancel,
+            options.restart_on_failure,
+        ));
         self.table.update(index, |slot| {
             slot.handle = Some(join);
             slot.own = own;

@@ -18,6 +18,8 @@
 
 #[path = "compare/alloc.rs"]
 mod alloc;
+#[path = "compare/boot_load.rs"]
+mod boot_load;
 #[path = "compare/logging.rs"]
 mod logging;
 #[path = "compare/persist.rs"]
@@ -26,6 +28,8 @@ mod persist;
 mod pipeline;
 #[path = "compare/rows.rs"]
 mod rows;
+#[path = "compare/snapshot_stall.rs"]
+mod snapshot_stall;
 #[path = "compare/subsystems.rs"]
 mod subsystems;
 #[path = "compare/tasks.rs"]
@@ -85,6 +89,12 @@ fn main() {
                 persist::persist_10(scratch, "10x1m", 1024 * 1024).await,
                 &mut rows,
             );
+        }
+        if selected("snapshot_stall_64mb") {
+            emit_rows(snapshot_stall::snapshot_stall_64mb(scratch).await, &mut rows);
+        }
+        if selected("boot_load_64mb") {
+            emit_rows(boot_load::boot_load_64mb(scratch).await, &mut rows);
         }
         if selected("is_closing_check") {
             emit_rows(subsystems::is_closing_check(), &mut rows);

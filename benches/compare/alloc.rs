@@ -9,15 +9,19 @@ use std::time::Duration;
 // ---------------------------------------------------------------- counting allocator
 
 /// Forwards to the system allocator; while [`COUNTING`] is on, keeps the balance of bytes
-/// requested minus bytes freed in [`LIVE`].
+/// requested minus bytes freed in [`LIVE`], and its highest value in [`PEAK`].
 pub(crate) struct CountingAllocator;
 
 pub(crate) static COUNTING: AtomicBool = AtomicBool::new(false);
 pub(crate) static LIVE: AtomicIsize = AtomicIsize::new(0);
+pub(crate) static PEAK: AtomicIsize = AtomicIsize::new(0);
 
 pub(crate) fn count(delta: isize) {
     if COUNTING.load(Ordering::Relaxed) {
-        LIVE.fetch_add(delta, Ordering::Relaxed);
+        let live = LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+        if delta > 0 {
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
     }
 }
 
@@ -69,4 +73,19 @@ pub(crate) async fn live_bytes_after<T, F: Future<Output = T>>(f: F) -> (isize, 
     let kept = f.await;
     COUNTING.store(false, Ordering::SeqCst);
     (LIVE.load(Ordering::Relaxed), kept)
+}
+
+/// Runs `f` with the balance at zero: the highest balance while it ran (its peak memory above
+/// the baseline), the balance after it (what its result keeps), and its result.
+pub(crate) fn peak_bytes_during<T>(f: impl FnOnce() -> T) -> (isize, isize, T) {
+    LIVE.store(0, Ordering::Relaxed);
+    PEAK.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::SeqCst);
+    let kept = f();
+    COUNTING.store(false, Ordering::SeqCst);
+    (
+        PEAK.load(Ordering::Relaxed),
+        LIVE.load(Ordering::Relaxed),
+        kept,
+    )
 }

@@ -91,7 +91,10 @@ fn main() {
             );
         }
         if selected("snapshot_stall_64mb") {
-            emit_rows(snapshot_stall::snapshot_stall_64mb(scratch).await, &mut rows);
+            emit_rows(
+                snapshot_stall::snapshot_stall_64mb(scratch).await,
+                &mut rows,
+            );
         }
         if selected("boot_load_64mb") {
             emit_rows(boot_load::boot_load_64mb(scratch).await, &mut rows);

@@ -109,9 +109,9 @@ pub fn rehydrate_queue<T: QueuedJob>(
     now: SystemTime,
 ) -> Rehydrated<T> {
     // One pass: timestamps and ids checked together, the jobs kept in place (the filter
-    // reuses the saved vector's memory); the id set is sized once.
-    let mut seen: HashSet<T::Id, foldhash::fast::RandomState> =
-        HashSet::with_capacity_and_hasher(saved.len(), foldhash::fast::RandomState::default());
+    // reuses the saved vector's memory); the id set is sized once. Its inserts (one per job,
+    // at a random place in a table the size of the queue) are most of the pass's cost.
+    let mut seen = HashSet::with_capacity(saved.len());
     let mut dropped = DroppedJobs::default();
     let latest = now + policy.future_tolerance;
     let jobs = saved

@@ -117,13 +117,23 @@ pub(crate) async fn snapshot_stall_64mb(scratch: &Path) -> Vec<Row> {
             Box::pin(async move { Ok(snapshot) })
         })
     };
+    let small: SnapshotFn = {
+        let state = Arc::new(jobs(4 * 1024));
+        Box::new(move || {
+            let snapshot = Snapshot::of(Arc::clone(&state));
+            Box::pin(async move { Ok(snapshot) })
+        })
+    };
+    let small = persister_with(&scratch.join("stall-small"), small).await;
     let shared = persister_with(&scratch.join("stall-shared"), shared).await;
     let cloning = persister_with(&scratch.join("stall-cloning"), cloning).await;
     let (mut ours, mut copied, mut idle, mut arc) = (vec![], vec![], vec![], vec![]);
+    let mut tiny = vec![];
     persist_once(&shared).await;
     for _ in 0..reps(5) {
         ours.push(longest_stall(persist_once(&shared)).await);
         copied.push(longest_stall(persist_once(&cloning)).await);
+        tiny.push(longest_stall(persist_once(&small)).await);
         idle.push(longest_stall(tokio::time::sleep(Duration::from_millis(50))).await);
         arc.push(arc_clone_ns(&state) / 1e3);
     }
@@ -135,7 +145,14 @@ pub(crate) async fn snapshot_stall_64mb(scratch: &Path) -> Vec<Row> {
         .unwrap_or(0.0);
     let arc = median(arc);
     let row = |metric: &str, value: f64, what: &str| {
-        Row::new(metric, "us", value, &format!("cloning an Arc: {what}"), arc, None)
+        Row::new(
+            metric,
+            "us",
+            value,
+            &format!("cloning an Arc: {what}"),
+            arc,
+            None,
+        )
     };
     vec![
         row(
@@ -154,6 +171,11 @@ pub(crate) async fn snapshot_stall_64mb(scratch: &Path) -> Vec<Row> {
             "snapshot_stall_64mb_cloning_source",
             on_thread(&copied),
             "the same (CPU time), from a source that deep-copies its state per snapshot",
+        ),
+        row(
+            "snapshot_stall_4kb",
+            on_thread(&tiny),
+            "the same (CPU time) for a 4 KB state: what does not grow with the state",
         ),
         row(
             "snapshot_stall_idle_wall",

@@ -10,6 +10,7 @@ use actix::prelude::*;
 use actix_shutdown::{Cancellation, ClosingFlag, TaskOutcome};
 use actix_shutdown_actors::TaskMonitor;
 use actix_shutdown_actors::messages::{CancelAll, SpawnTask, TaskFactory, TaskOptions, TaskResult};
+use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -58,10 +59,8 @@ where
     Fut: Future<Output = R> + 'static,
     R: TaskResult,
 {
-    Box::new(move |token| {
-        let fut = task(token);
-        Box::pin(async move { fut.await.into_task_result() })
-    })
+    // As `TaskSpawner::spawn_with`: `map` stores the user's future once.
+    Box::new(move |cancel| Box::pin(task(cancel).map(|result| result.into_task_result())))
 }
 
 /// The idle task's factory, as the TaskSpawner makes it.

@@ -23,7 +23,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const RESERVED_NAMES: &[&str] = &["last_shutdown", "bot", "exit_code", "logs"];
 
 /// Default bound on a state file's size at boot: 256 MiB. Larger files are archived, not read.
-pub const DEFAULT_MAX_STATE_BYTES: u64 = 256 * 1024 * 1024;
+pub const DEFAULT_MAX_STATE_BYTES: u64 = crate::defaults::MAX_STATE_BYTES;
 
 /// The envelope around every state file: `{"schema", "name", "saved_at", "data"}`. `T` is the
 /// data's type: a load parses the file straight into `Envelope<YourState>`.

@@ -191,8 +191,9 @@ fn rig(config: SupervisorConfig, acts: &[(&'static str, Act)]) -> Rig {
     }
 }
 
-const ALL_STEPS: [&str; 8] = [
-    "begin",
+/// The steps a participant is asked for (`begin` is the Supervisor's own; `drain` has no
+/// participants here).
+const ASKED_STEPS: [&str; 7] = [
     "cancel_tasks",
     "flush_logs",
     "persist_state",
@@ -241,7 +242,7 @@ fn assert_elapsed(started: Instant, expected: Duration) {
     );
 }
 
-fn outcome(report: &ShutdownReport, step: &str) -> StepOutcome {
+fn outcome(report: &ShutdownReport, step: Step) -> StepOutcome {
     report
         .step(step)
         .unwrap_or_else(|| panic!("no step {step} in {report:#?}"))
@@ -255,8 +256,8 @@ async fn every_step_runs_once_in_order_and_a_clean_run_exits_zero() {
     let answer = request(&rig, graceful()).await;
     assert!(answer.ready && !answer.joined);
     let report = report(&rig).await;
-    let names: Vec<&str> = report.steps.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ALL_STEPS);
+    let names: Vec<Step> = report.steps.iter().map(|s| s.name).collect();
+    assert_eq!(names, Step::ALL);
     assert!(
         report
             .steps
@@ -265,7 +266,7 @@ async fn every_step_runs_once_in_order_and_a_clean_run_exits_zero() {
         "{report:#?}"
     );
     assert_eq!(report.exit_code, 0);
-    assert_eq!(rig.asked(), &ALL_STEPS[1..]);
+    assert_eq!(rig.asked(), ASKED_STEPS);
     assert!(rig.closing.is_closing());
 }
 
@@ -280,7 +281,7 @@ async fn hung_participant_times_out_at_its_step_timeout_and_the_pipeline_goes_on
     let started = Instant::now();
     request(&rig, graceful()).await;
     let report = report(&rig).await;
-    let persist = report.step("persist_state").expect("persist step");
+    let persist = report.step(Step::PersistState).expect("persist step");
     assert_eq!(persist.outcome, StepOutcome::TimedOut);
     assert_ms(
         persist.duration_ms,
@@ -288,16 +289,16 @@ async fn hung_participant_times_out_at_its_step_timeout_and_the_pipeline_goes_on
         "the default persist_state timeout",
     );
     for step in [
-        "close_resources",
-        "write_summary",
-        "release_lock",
-        "stop_logging",
+        Step::CloseResources,
+        Step::WriteSummary,
+        Step::ReleaseLock,
+        Step::StopLogging,
     ] {
         assert_eq!(outcome(&report, step), StepOutcome::Completed, "{step}");
     }
     assert_eq!(report.exit_code, 1);
     assert_elapsed(started, Duration::from_secs(5));
-    assert_eq!(rig.asked(), &ALL_STEPS[1..]);
+    assert_eq!(rig.asked(), ASKED_STEPS);
 }
 
 #[actix_rt::test]
@@ -309,10 +310,10 @@ async fn failing_participant_is_reported_with_its_error_and_the_lock_is_still_re
     );
     request(&rig, graceful()).await;
     let report = report(&rig).await;
-    let close = report.step("close_resources").expect("close step");
+    let close = report.step(Step::CloseResources).expect("close step");
     assert_eq!(close.outcome, StepOutcome::Failed);
     assert_eq!(close.error.as_deref(), Some("db: connection reset"));
-    let flush = report.step("flush_logs").expect("flush step");
+    let flush = report.step(Step::FlushLogs).expect("flush step");
     assert!(
         flush
             .error
@@ -321,8 +322,8 @@ async fn failing_participant_is_reported_with_its_error_and_the_lock_is_still_re
         "{flush:?}"
     );
     assert_eq!(report.resources[0].name, "db");
-    assert_eq!(outcome(&report, "release_lock"), StepOutcome::Completed);
-    assert_eq!(outcome(&report, "stop_logging"), StepOutcome::Completed);
+    assert_eq!(outcome(&report, Step::ReleaseLock), StepOutcome::Completed);
+    assert_eq!(outcome(&report, Step::StopLogging), StepOutcome::Completed);
     assert_eq!(report.exit_code, 1);
 }
 
@@ -335,10 +336,10 @@ async fn panicking_participant_is_contained_and_reported_failed() {
     );
     request(&rig, graceful()).await;
     let report = report(&rig).await;
-    assert_eq!(outcome(&report, "persist_state"), StepOutcome::Failed);
+    assert_eq!(outcome(&report, Step::PersistState), StepOutcome::Failed);
     assert_eq!(report.exit_code, 1);
     // The probe died with the panic: the steps after it are reported unreachable, not skipped.
-    let release = report.step("release_lock").expect("release step");
+    let release = report.step(Step::ReleaseLock).expect("release step");
     assert!(
         release
             .error
@@ -359,7 +360,7 @@ async fn the_deadline_caps_every_step_timeout() {
     let started = Instant::now();
     request(&rig, graceful()).await;
     let report = report(&rig).await;
-    let close = report.step("close_resources").expect("close step");
+    let close = report.step(Step::CloseResources).expect("close step");
     assert_eq!(close.outcome, StepOutcome::TimedOut);
     assert_ms(
         close.duration_ms,
@@ -383,14 +384,14 @@ async fn after_the_deadline_the_remaining_steps_run_forced_with_a_floor() {
     request(&rig, graceful()).await;
     let report = report(&rig).await;
     assert!(report.forced && report.escalated, "{report:#?}");
-    let release = report.step("release_lock").expect("release step");
+    let release = report.step(Step::ReleaseLock).expect("release step");
     assert_eq!(release.outcome, StepOutcome::TimedOut);
     assert_ms(
         release.duration_ms,
         250,
         "the minimum step time once the deadline is gone",
     );
-    assert_eq!(outcome(&report, "stop_logging"), StepOutcome::Completed);
+    assert_eq!(outcome(&report, Step::StopLogging), StepOutcome::Completed);
 }
 
 #[actix_rt::test]
@@ -596,7 +597,7 @@ async fn a_forced_request_during_a_graceful_run_escalates_and_aborts_the_tasks()
     let report = report(&rig).await;
     assert!(report.forced && report.escalated, "{report:#?}");
     assert_eq!(report.reason, "test", "the first request names the run");
-    let cancel = report.step("cancel_tasks").expect("cancel step");
+    let cancel = report.step(Step::CancelTasks).expect("cancel step");
     assert_eq!(cancel.outcome, StepOutcome::TimedOut);
     assert_ms(
         cancel.duration_ms,
@@ -608,7 +609,7 @@ async fn a_forced_request_during_a_graceful_run_escalates_and_aborts_the_tasks()
 }
 
 #[actix_rt::test]
-async fn a_vetoed_signal_is_retried_and_forced_at_the_grace_deadline() {
+async fn a_vetoed_signal_closes_at_once_is_retried_and_forced_at_the_grace_deadline() {
     tokio::time::pause();
     let config = SupervisorConfig {
         grace: Duration::from_secs(5),
@@ -633,12 +634,14 @@ async fn a_vetoed_signal_is_retried_and_forced_at_the_grace_deadline() {
     )
     .await;
     assert!(!answer.ready);
-    assert!(!rig.closing.is_closing());
+    assert!(
+        rig.closing.is_closing(),
+        "a signal is inevitable: closing at once"
+    );
     let report = report(&rig).await;
     assert!(report.forced && report.escalated);
-    // Asked at 0 s, then every second; the ask at the deadline (5 s) is the last chance
-    // before the request is forced.
-    assert_eq!(report.vetoes.len(), 6, "{:?}", report.vetoes);
+    // Asked at 0 s, then every second until the deadline (5 s), when it is forced.
+    assert_eq!(report.vetoes.len(), 5, "{:?}", report.vetoes);
     assert!(report.reason.starts_with("signal:SIGTERM"));
     assert!(started.elapsed() >= Duration::from_secs(5));
 }
@@ -709,7 +712,7 @@ async fn a_panicking_progress_listener_cannot_take_the_pipeline_down() {
             .all(|s| s.outcome == StepOutcome::Completed),
         "{report:#?}"
     );
-    assert_eq!(report.steps.len(), ALL_STEPS.len());
+    assert_eq!(report.steps.len(), Step::ALL.len());
     assert_eq!(report.exit_code, 0);
 }
 
@@ -780,7 +783,7 @@ async fn a_hung_closer_is_reported_by_name_and_the_closers_before_it_still_run()
         "the hung closer used the step's time; the one before it is reported, not lost: {report:#?}"
     );
     assert_eq!(
-        outcome(&report, "close_resources"),
+        outcome(&report, Step::CloseResources),
         StepOutcome::Failed,
         "{report:#?}"
     );
@@ -821,7 +824,7 @@ async fn a_signal_deferred_by_vetoes_does_not_get_a_fresh_grace_when_the_veto_li
     let report = report(&rig).await;
     // The retry at 4 s goes ahead; the run is bounded by max(grace deadline 5 s, 4 s + forced
     // budget 3 s) = 7 s, not by 4 s + a fresh 5 s grace.
-    let close = report.step("close_resources").expect("close step");
+    let close = report.step(Step::CloseResources).expect("close step");
     assert_eq!(close.outcome, StepOutcome::TimedOut);
     // Each retry's timer lands on the next millisecond tick: a few ms of drift over 4 retries.
     let elapsed = started.elapsed();

@@ -24,6 +24,9 @@ impl QueuedJob for Job {
     fn created_at(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.created_at_ms)
     }
+    fn ordinal(&self) -> Option<u64> {
+        Some(self.id)
+    }
 }
 
 fn millis(at: SystemTime) -> u64 {

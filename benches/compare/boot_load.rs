@@ -31,6 +31,26 @@ impl QueuedJob for QueuedCommand {
     fn created_at(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.created_at_ms)
     }
+    fn ordinal(&self) -> Option<u64> {
+        Some(self.id)
+    }
+}
+
+/// The same job without an ordinal: its ids go through a hash set.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub(crate) struct HashedCommand(QueuedCommand);
+
+impl QueuedJob for HashedCommand {
+    type Id = u64;
+
+    fn id(&self) -> u64 {
+        self.0.id
+    }
+
+    fn created_at(&self) -> SystemTime {
+        self.0.created_at()
+    }
 }
 
 /// The reference's view of the same file: the envelope's data as the same type.
@@ -103,6 +123,15 @@ pub(crate) async fn boot_load_64mb(scratch: &Path) -> Vec<Row> {
         assert_eq!(restored.dropped.total(), 0);
         (took, validated)
     };
+    let hashed = || {
+        let started = Instant::now();
+        let restored = handle
+            .load_queue::<HashedCommand>("queue_cache", &policy)
+            .expect("loaded");
+        let took = ms(started.elapsed());
+        assert_eq!(restored.dropped.total(), 0);
+        took
+    };
     let scan = || {
         let started = Instant::now();
         let (found, archived) = StateStore::new(&dir).scan().expect("scanned");
@@ -113,7 +142,7 @@ pub(crate) async fn boot_load_64mb(scratch: &Path) -> Vec<Row> {
     reference();
     let (mut times, mut ref_times, mut peaks, mut ref_peaks, mut values, mut scans) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    let (mut loads, mut validations) = (vec![], vec![]);
+    let (mut loads, mut validations, mut hashes) = (vec![], vec![], vec![]);
     for i in 0..reps(5) {
         let (o, r) = if i % 2 == 0 {
             (ours(), reference())
@@ -128,6 +157,7 @@ pub(crate) async fn boot_load_64mb(scratch: &Path) -> Vec<Row> {
         ref_peaks.push(r.1 as f64);
         values.push(r.2 as f64);
         scans.push(scan());
+        hashes.push(hashed());
         let (load, validation) = load_only();
         loads.push(load);
         validations.push(validation);
@@ -161,6 +191,14 @@ pub(crate) async fn boot_load_64mb(scratch: &Path) -> Vec<Row> {
             median(ref_peaks) / 1e6,
             "the typed value's size: from_slice's own peak (its bytes not counted)",
             value_mb,
+            None,
+        ),
+        Row::new(
+            "boot_load_64mb_hashed_ids",
+            "ms",
+            median(hashes),
+            "from_slice into the typed value: load_queue of a job type without an ordinal (ids hashed)",
+            median(ref_times.clone()),
             None,
         ),
         Row::new(

@@ -87,6 +87,6 @@ pub(crate) async fn shutdown_noop(scratch: &Path) -> Vec<Row> {
         ours,
         "3 atomic 4 KiB writes by hand (write, fsync, rename, fsync dir)",
         reference,
-        Some(1.5),
+        Some(1.3),
     )]
 }

@@ -10,8 +10,8 @@ use actix_shutdown_actors::messages::StepEvent;
 use actix_shutdown_actors::supervisor::Supervisor;
 use actix_shutdown_actors::{
     ClosingFlag, CrashLog, HardDeadline, LastResort, LockManager, LogQueue, Logger, Participants,
-    Persister, PreviousLock, ResourceCloser, ShutdownReport, StateStore, SupervisorConfig,
-    TaskMonitor, files,
+    Persister, PreviousLock, ReadOutcome, ResourceCloser, ShutdownReport, StateStore,
+    SupervisorConfig, TaskMonitor, files,
 };
 
 use crate::boot::{BootReport, PreviousRun};
@@ -237,22 +237,24 @@ fn read_summary(
     archived: &mut Vec<actix_shutdown_actors::ArchivedFile>,
 ) -> Option<ShutdownReport> {
     let path = config.summary_path();
-    let bytes = std::fs::read(&path).ok()?;
-    match serde_json::from_slice::<ShutdownReport>(&bytes) {
-        Ok(summary) => Some(summary),
-        Err(e) => {
-            let why = format!("the previous shutdown summary is not readable: {e}");
-            match files::archive_broken(&path) {
-                Ok(archived_as) => archived.push(actix_shutdown_actors::ArchivedFile {
-                    file: path,
-                    archived_as,
-                    why,
-                }),
-                Err(err) => tracing::error!("{why}; archiving it failed: {err}"),
-            }
-            None
-        }
+    // Bounded and typed like a state file: a FIFO or a device here is archived unopened.
+    let why = match actix_shutdown_actors::read_bounded(&path, config.max_state_bytes).ok()? {
+        ReadOutcome::Missing => return None,
+        ReadOutcome::Unusable(why) => format!("the previous shutdown summary is unusable: {why}"),
+        ReadOutcome::Bytes(bytes) => match serde_json::from_slice::<ShutdownReport>(&bytes) {
+            Ok(summary) => return Some(summary),
+            Err(e) => format!("the previous shutdown summary is not readable: {e}"),
+        },
+    };
+    match files::archive_broken(&path) {
+        Ok(archived_as) => archived.push(actix_shutdown_actors::ArchivedFile {
+            file: path,
+            archived_as,
+            why,
+        }),
+        Err(err) => tracing::error!("{why}; archiving it failed: {err}"),
     }
+    None
 }
 
 /// Reads `last_shutdown.json` from a state directory (for `demo-bot report` and operators).

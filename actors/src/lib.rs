@@ -39,7 +39,7 @@ pub use request::{
 pub use resource_closer::ResourceCloser;
 pub use state_store::{
     ArchivedFile, DEFAULT_MAX_STATE_BYTES, Envelope, FoundState, Loaded, RESERVED_NAMES,
-    SCHEMA_VERSION, StateStore, validate_name,
+    ReadOutcome, SCHEMA_VERSION, StateStore, read_bounded, validate_name,
 };
 pub use step::{Step, UnknownStep};
 pub use supervisor::{

@@ -7,6 +7,8 @@
 mod bounded_read;
 mod parse;
 
+pub use bounded_read::{ReadOutcome, read_bounded};
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,8 @@ use std::io::{self, Read as _};
 use std::path::Path;
 
 /// What a bounded read found.
-pub(crate) enum ReadOutcome {
+#[derive(Debug)]
+pub enum ReadOutcome {
     /// Nothing at that path.
     Missing,
     /// The whole file, at most the limit.
@@ -26,7 +27,7 @@ pub(crate) enum ReadOutcome {
 ///
 /// # Errors
 /// An I/O error other than absence (permission denied, …).
-pub(crate) fn read_bounded(path: &Path, max: u64) -> io::Result<ReadOutcome> {
+pub fn read_bounded(path: &Path, max: u64) -> io::Result<ReadOutcome> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReadOutcome::Missing),

@@ -169,6 +169,7 @@ impl ShutdownBuilder {
             progress: combine(self.progress),
             ..SupervisorConfig::default()
         };
+        let task_budget = supervisor_config.task_budget(supervisor_config.grace);
         let supervisor = Supervisor::new(supervisor_config, participants, closing.clone());
         let status = supervisor.status_view();
         let hard_deadline = supervisor.hard_deadline();
@@ -181,7 +182,15 @@ impl ShutdownBuilder {
             closer,
             logger,
         };
-        let handle = ShutdownHandle::new(actors, status, closing, config, log_queue, hard_deadline);
+        let handle = ShutdownHandle::new(
+            actors,
+            status,
+            closing,
+            config,
+            log_queue,
+            hard_deadline,
+            task_budget,
+        );
         let boot = BootReport {
             state_dir: dir,
             pid: std::process::id(),

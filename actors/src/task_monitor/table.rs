@@ -105,9 +105,9 @@ impl Table {
         }
         slot.state = TaskState::Ended(outcome);
         slot.aborted = aborted;
-        let handle = slot.handle.take();
+        let (handle, own) = (slot.handle.take(), slot.own.take());
         drop(slots);
-        drop(handle);
+        drop((handle, own));
         self.ended_claimed(index, 1);
     }
 

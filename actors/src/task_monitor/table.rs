@@ -168,6 +168,7 @@ impl Table {
                 slot.state = TaskState::Ended(TaskOutcome::Aborted);
                 slot.aborted = Some(reason);
                 aborted.extend(slot.handle.take());
+                slot.own = None;
             }
         }
         let count = aborted.len();

@@ -245,6 +245,8 @@ mod tests {
         );
         report.exit_code = exit_code;
         report.clean = exit_code == 0;
+        // Fixed, so that two summaries made a millisecond apart compare equal.
+        report.started_at = "2026-11-26T09:59:59.000Z".into();
         report.finished_at = "2026-11-26T10:00:00.000Z".into();
         report
     }

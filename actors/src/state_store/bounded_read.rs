@@ -18,7 +18,9 @@ pub enum ReadOutcome {
     Unusable(String),
 }
 
-/// Reads `path` whole if it is a regular file of at most `max` bytes.
+/// Reads `path` whole if it is a regular file of at most `max` bytes; anything else but a
+/// directory (a FIFO, a device, a socket, a symbolic link, a file over the limit) is
+/// [`ReadOutcome::Unusable`], to archive.
 ///
 /// The type is checked twice: on the path without following links (`symlink_metadata`), and
 /// on the opened descriptor (`O_NOFOLLOW | O_NONBLOCK`, then `fstat`), so a file swapped in
@@ -26,13 +28,20 @@ pub enum ReadOutcome {
 /// is refused rather than read without end.
 ///
 /// # Errors
-/// An I/O error other than absence (permission denied, …).
+/// An I/O error other than absence (permission denied, …); a directory at `path`.
 pub fn read_bounded(path: &Path, max: u64) -> io::Result<ReadOutcome> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReadOutcome::Missing),
         Err(e) => return Err(e),
     };
+    if meta.is_dir() {
+        // Nobody's state file, and reading it cannot hang: the error it always was.
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            format!("{} is a directory", path.display()),
+        ));
+    }
     if let Some(why) = refusal(&meta, max) {
         return Ok(ReadOutcome::Unusable(why));
     }

@@ -223,9 +223,12 @@ pub fn inspect_previous_run(config: &Config) -> std::io::Result<PreviousRun> {
             Ok(ReadOutcome::Bytes(bytes)) => serde_json::from_slice::<ShutdownReport>(&bytes).ok(),
             _ => None,
         };
-    // Anything at the summary's path that is not a readable summary (a FIFO included) is
-    // reported here: reading the previous run below would archive it.
-    if summary.is_none() && std::fs::symlink_metadata(config.summary_path()).is_ok() {
+    // A file at the summary's path that is not a readable summary (a FIFO included) is
+    // reported here: reading the previous run below would archive it. A directory in the
+    // way is no summary at all, and reading leaves it alone.
+    if summary.is_none()
+        && std::fs::symlink_metadata(config.summary_path()).is_ok_and(|m| !m.is_dir())
+    {
         return Err(std::io::Error::other(format!(
             "{} is not a valid summary; the next boot archives it",
             config.summary_path().display()

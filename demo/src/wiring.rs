@@ -1,0 +1,216 @@
+//! `run`: boots the library, restores the queue and the state, opens the database, starts the
+//! workload and the integrations, prints `ready`, and waits for the shutdown.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix_shutdown::{Config, RequeuePolicy, ShutdownHandle};
+
+use crate::cli::RunArgs;
+use crate::jobs::{Job, JobQueue, QueueGauges};
+use crate::output::{print_progress, print_report};
+use crate::state::BotState;
+use crate::store::{Db, close_db, last_done_id, open_db};
+use crate::workload::Workload;
+
+/// Runs the bot until its shutdown completes; the process exit code.
+pub(crate) async fn run(args: RunArgs) -> ExitCode {
+    #[cfg(feature = "botica")]
+    let botica = match crate::botica::config(args.botica) {
+        Ok(botica) => botica,
+        Err(e) => {
+            eprintln!("demo-bot: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config::default()
+        .state_dir(&args.state_dir)
+        .grace(args.grace)
+        .forced_budget(
+            args.forced_budget
+                .unwrap_or(Duration::from_secs(3).min(args.grace)),
+        )
+        .task_grace(Duration::from_secs(5).min(args.grace))
+        .autosave((args.persist_every > 0).then(|| Duration::from_millis(args.persist_every)))
+        .console(true)
+        .version(env!("CARGO_PKG_VERSION"));
+    let builder = actix_shutdown::Shutdown::builder(config).on_progress(print_progress);
+    #[cfg(feature = "systemd")]
+    let builder = actix_shutdown::systemd::attach(builder);
+    let (shutdown, boot) = match builder.start().await {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!("demo-bot: {e}");
+            return e.exit_code();
+        }
+    };
+    say!("{boot}");
+
+    let jobs = restore_queue(&shutdown);
+    let state = BotState::load(&shutdown);
+    let db = match open_db(&args.state_dir.join("bot.db")) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("demo-bot: {e}");
+            shutdown.shutdown("startup:database").await;
+            shutdown.wait().await;
+            return ExitCode::from(1);
+        }
+    };
+    // Ids continue after both the saved queue and the finished jobs of earlier runs.
+    let next_id = Arc::new(AtomicU64::new(
+        jobs.iter()
+            .map(|j| j.id + 1)
+            .chain(last_done_id(&db).map(|id| id + 1))
+            .max()
+            .unwrap_or(1),
+    ));
+    let gauges = QueueGauges::default();
+    let queue = JobQueue::new(jobs, gauges.clone()).start();
+
+    state.register(&shutdown, &queue);
+    {
+        let pending = Arc::clone(&gauges.pending);
+        shutdown.set_pending_jobs(move || pending.load(Ordering::Relaxed) as u64);
+    }
+    let workload = Workload {
+        queue,
+        db: Arc::clone(&db),
+        state,
+        next_id,
+    };
+    workload.spawn(&shutdown, &args);
+    register_resources(&shutdown, &args, &db);
+    register_hooks(&shutdown, &args, &gauges.busy);
+    schedule_admin_requests(&shutdown, &args);
+    #[cfg(feature = "http")]
+    if let Some(addr) = &args.http {
+        match start_control_plane(&shutdown, addr) {
+            Ok(line) => say!("{line}"),
+            Err(e) => {
+                eprintln!("demo-bot: {e}");
+                let request = actix_shutdown::ShutdownRequest::forced(
+                    actix_shutdown::RequestSource::Api,
+                    "startup:http",
+                );
+                shutdown.request(request).await;
+                shutdown.wait().await;
+                return ExitCode::from(2);
+            }
+        }
+    }
+    #[cfg(feature = "botica")]
+    if let Some(botica) = botica {
+        crate::botica::attach(&shutdown, botica);
+    }
+
+    say!(
+        "demo-bot ready: pid {}, state in {}; press Ctrl+C to stop",
+        std::process::id(),
+        args.state_dir.display()
+    );
+    #[cfg(feature = "systemd")]
+    actix_shutdown::systemd::notify_ready(&shutdown);
+    let report = shutdown.wait().await;
+    print_report(&report);
+    report.process_exit_code()
+}
+
+/// The jobs saved by the last run, with those the requeue policy drops counted and printed.
+fn restore_queue(shutdown: &ShutdownHandle) -> Vec<Job> {
+    match shutdown.load_queue::<Job>("queue_cache", &RequeuePolicy::default()) {
+        Ok(restored) => {
+            if restored.dropped.total() > 0 {
+                say!("queue cache: {}", restored.dropped);
+            }
+            if !restored.jobs.is_empty() {
+                say!("restored {} queued jobs", restored.jobs.len());
+            }
+            restored.jobs
+        }
+        Err(e) => {
+            eprintln!("demo-bot: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// Starts the control plane; the line to print, naming where it listens.
+#[cfg(feature = "http")]
+fn start_control_plane(
+    shutdown: &ShutdownHandle,
+    addr: &str,
+) -> Result<String, actix_shutdown::http::ControlPlaneError> {
+    let plane = actix_shutdown::http::ControlPlane::new(shutdown.clone())
+        .bind(addr)?
+        .start()?;
+    let urls: Vec<String> = plane
+        .local_addrs()
+        .iter()
+        .map(|a| format!("http://{a}"))
+        .collect();
+    Ok(format!(
+        "control plane listening on {} (GET /healthz /readyz /status, POST /shutdown)",
+        urls.join(" ")
+    ))
+}
+
+/// The database, and the simulated resources of `--block-close` and `--fail-close`.
+fn register_resources(shutdown: &ShutdownHandle, args: &RunArgs, db: &Db) {
+    let db = Arc::clone(db);
+    shutdown.on_close("db", move || async move { close_db(&db) });
+    if let Some(block) = args.block_close {
+        shutdown.on_close("legacy-driver", move || async move {
+            // A synchronous driver that blocks the whole actor thread: no timeout can interrupt
+            // it; only the hard-deadline thread can end the process.
+            std::thread::sleep(block);
+        });
+    }
+    if args.fail_close {
+        shutdown.on_close("broker", || async {
+            Err::<(), _>("connection reset by peer while closing (simulated by --fail-close)")
+        });
+    }
+}
+
+/// The hooks of `--busy-veto` and `--panic-hook`.
+fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, busy: &Arc<AtomicUsize>) {
+    if args.busy_veto {
+        let busy = Arc::clone(busy);
+        shutdown.on_shutdown_request("busy-guard", move |request, response| {
+            let in_flight = busy.load(Ordering::Relaxed);
+            if !request.is_forced() && in_flight > 0 {
+                say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
+                response.cancel();
+            }
+        });
+    }
+    if args.panic_hook {
+        shutdown.on_shutdown_request("panicky", |_, _| {
+            panic!("the panicky hook panicked (--panic-hook)")
+        });
+    }
+}
+
+/// The admin requests of `--restart-after` and `--shutdown-after`.
+fn schedule_admin_requests(shutdown: &ShutdownHandle, args: &RunArgs) {
+    if let Some(after) = args.restart_after {
+        let shutdown = shutdown.clone();
+        actix::spawn(async move {
+            tokio::time::sleep(after).await;
+            say!("admin: restart requested");
+            shutdown.restart("admin:restart").await;
+        });
+    }
+    if let Some(after) = args.shutdown_after {
+        let shutdown = shutdown.clone();
+        actix::spawn(async move {
+            tokio::time::sleep(after).await;
+            say!("admin: shutdown requested");
+            shutdown.shutdown("admin:shutdown").await;
+        });
+    }
+}

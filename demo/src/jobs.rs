@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
@@ -43,14 +43,52 @@ pub(crate) fn now_ms() -> u64 {
 /// The chat commands the producer cycles through.
 pub(crate) const COMMANDS: [&str; 4] = ["/ping", "/weather", "/remind", "/stats"];
 
-/// Counters the queue publishes for readers outside the actor (the busy-guard, the pending
-/// jobs probe).
+/// Counters the queue publishes for readers outside the actor (the heartbeat, the busy-guard,
+/// the pending jobs probe). Cloning shares them.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct QueueGauges {
-    /// Jobs in flight.
-    pub(crate) busy: Arc<AtomicUsize>,
-    /// Jobs queued or in flight.
-    pub(crate) pending: Arc<AtomicUsize>,
+pub(crate) struct QueueGauges(Arc<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    queued: AtomicUsize,
+    in_flight: AtomicUsize,
+    taken: AtomicU64,
+    done: AtomicU64,
+}
+
+/// One reading of the [`QueueGauges`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct QueueCounts {
+    /// Jobs taken by a worker since boot.
+    pub(crate) taken: u64,
+    /// Jobs done since boot.
+    pub(crate) done: u64,
+    /// Jobs in flight now.
+    pub(crate) in_flight: usize,
+    /// Jobs waiting now.
+    pub(crate) queued: usize,
+}
+
+impl QueueGauges {
+    /// Jobs in flight now.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.0.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Jobs queued or in flight now: what a shutdown saves.
+    pub(crate) fn pending(&self) -> usize {
+        self.0.in_flight.load(Ordering::Relaxed) + self.0.queued.load(Ordering::Relaxed)
+    }
+
+    /// Every counter at once.
+    pub(crate) fn read(&self) -> QueueCounts {
+        QueueCounts {
+            taken: self.0.taken.load(Ordering::Relaxed),
+            done: self.0.done.load(Ordering::Relaxed),
+            in_flight: self.0.in_flight.load(Ordering::Relaxed),
+            queued: self.0.queued.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// The job queue actor.
@@ -74,12 +112,11 @@ impl JobQueue {
     }
 
     fn publish(&self) {
-        self.gauges
-            .busy
+        let counts = &self.gauges.0;
+        counts
+            .in_flight
             .store(self.in_flight.len(), Ordering::Relaxed);
-        self.gauges
-            .pending
-            .store(self.in_flight.len() + self.queued.len(), Ordering::Relaxed);
+        counts.queued.store(self.queued.len(), Ordering::Relaxed);
     }
 }
 
@@ -115,6 +152,7 @@ impl Handler<TakeJob> for JobQueue {
     fn handle(&mut self, _: TakeJob, _: &mut Context<Self>) -> Option<Job> {
         let job = self.queued.pop_front()?;
         self.in_flight.insert(job.id, job.clone());
+        self.gauges.0.taken.fetch_add(1, Ordering::Relaxed);
         self.publish();
         Some(job)
     }
@@ -123,7 +161,9 @@ impl Handler<TakeJob> for JobQueue {
 impl Handler<AckJob> for JobQueue {
     type Result = ();
     fn handle(&mut self, msg: AckJob, _: &mut Context<Self>) {
-        self.in_flight.remove(&msg.0);
+        if self.in_flight.remove(&msg.0).is_some() {
+            self.gauges.0.done.fetch_add(1, Ordering::Relaxed);
+        }
         self.publish();
     }
 }

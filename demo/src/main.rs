@@ -21,6 +21,7 @@ macro_rules! say {
 #[cfg(feature = "botica")]
 mod botica;
 mod cli;
+mod heartbeat;
 mod jobs;
 mod output;
 mod report;

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -73,18 +73,19 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
 
     state.register(&shutdown, &queue);
     {
-        let pending = Arc::clone(&gauges.pending);
-        shutdown.set_pending_jobs(move || pending.load(Ordering::Relaxed) as u64);
+        let gauges = gauges.clone();
+        shutdown.set_pending_jobs(move || gauges.pending() as u64);
     }
     let workload = Workload {
         queue,
+        gauges: gauges.clone(),
         db: Arc::clone(&db),
         state,
         next_id,
     };
     workload.spawn(&shutdown, &args);
     register_resources(&shutdown, &args, &db);
-    register_hooks(&shutdown, &args, &gauges.busy);
+    register_hooks(&shutdown, &args, &gauges);
     schedule_admin_requests(&shutdown, &args);
     #[cfg(feature = "http")]
     if let Some(addr) = &args.http {
@@ -177,11 +178,11 @@ fn register_resources(shutdown: &ShutdownHandle, args: &RunArgs, db: &Db) {
 }
 
 /// The hooks of `--busy-veto` and `--panic-hook`.
-fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, busy: &Arc<AtomicUsize>) {
+fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, gauges: &QueueGauges) {
     if args.busy_veto {
-        let busy = Arc::clone(busy);
+        let gauges = gauges.clone();
         shutdown.on_shutdown_request("busy-guard", move |request, response| {
-            let in_flight = busy.load(Ordering::Relaxed);
+            let in_flight = gauges.in_flight();
             if !request.is_forced() && in_flight > 0 {
                 say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
                 response.cancel();

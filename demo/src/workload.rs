@@ -9,7 +9,7 @@ use actix::Addr;
 use actix_shutdown::{CancellationToken, ShutdownHandle, TaskError};
 
 use crate::cli::RunArgs;
-use crate::jobs::{AckJob, COMMANDS, Enqueue, Job, JobQueue, TakeJob, now_ms};
+use crate::jobs::{AckJob, COMMANDS, Enqueue, Job, JobQueue, QueueGauges, TakeJob, now_ms};
 use crate::state::{BotState, ScheduledDm};
 use crate::store::{Db, record_done};
 
@@ -18,6 +18,8 @@ use crate::store::{Db, record_done};
 pub(crate) struct Workload {
     /// The job queue.
     pub(crate) queue: Addr<JobQueue>,
+    /// Its counters.
+    pub(crate) gauges: QueueGauges,
     /// The database of finished jobs.
     pub(crate) db: Db,
     /// The persisted state the tasks update.
@@ -38,6 +40,7 @@ impl Workload {
             spawned.push(self.spawn_worker(shutdown, n, Duration::from_millis(args.job_ms)));
         }
         spawned.push(self.spawn_reminders(shutdown));
+        spawned.push(crate::heartbeat::spawn(shutdown, &self.gauges));
         if args.hang_task {
             // Ignores its token on purpose: the TaskMonitor aborts it at its grace.
             spawned.push(

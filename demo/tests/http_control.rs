@@ -299,10 +299,8 @@ fn a_busy_bot_answers_not_ready_keeps_running_and_a_forced_request_ends_it() {
         &state,
         &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "5000"],
     );
-    // Whole-process test: the bot reports nothing when a worker takes its first job, so give
-    // the producer and the workers a moment of real time to put jobs in flight (as in
-    // veto_and_escalation.rs). Without jobs in flight the busy-guard has nothing to veto.
-    std::thread::sleep(Duration::from_secs(1));
+    // Without jobs in flight the busy-guard has nothing to veto.
+    plane.bot.wait_jobs_in_flight(2, READY_TIMEOUT);
 
     let answer = plane.shutdown(&json!({"forced": false, "requestId": "graceful-1"}));
     assert_eq!(

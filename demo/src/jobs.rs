@@ -139,6 +139,11 @@ pub(crate) struct TakeJob;
 #[rtype(result = "()")]
 pub(crate) struct AckJob(pub(crate) u64);
 
+/// A job in flight could not be done: it goes back to the front of the queue.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct ReleaseJob(pub(crate) u64);
+
 impl Handler<Enqueue> for JobQueue {
     type Result = ();
     fn handle(&mut self, msg: Enqueue, _: &mut Context<Self>) {
@@ -163,6 +168,16 @@ impl Handler<AckJob> for JobQueue {
     fn handle(&mut self, msg: AckJob, _: &mut Context<Self>) {
         if self.in_flight.remove(&msg.0).is_some() {
             self.gauges.0.done.fetch_add(1, Ordering::Relaxed);
+        }
+        self.publish();
+    }
+}
+
+impl Handler<ReleaseJob> for JobQueue {
+    type Result = ();
+    fn handle(&mut self, msg: ReleaseJob, _: &mut Context<Self>) {
+        if let Some(job) = self.in_flight.remove(&msg.0) {
+            self.queued.push_front(job);
         }
         self.publish();
     }

@@ -1,6 +1,7 @@
 //! The SQLite database of finished jobs (`bot.db` in the state directory): opened at boot,
 //! written by the workers, checkpointed and closed at `close_resources`.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -53,6 +54,26 @@ pub(crate) fn last_done_id(db: &Db) -> Option<u64> {
     .ok()
     .flatten()
     .and_then(|id| u64::try_from(id).ok())
+}
+
+/// The ids among `ids` that are already recorded as done. A run killed between two autosaves
+/// leaves a queue snapshot older than the database: jobs finished since are in both.
+pub(crate) fn already_done(
+    db: &Db,
+    ids: impl IntoIterator<Item = u64>,
+) -> Result<HashSet<u64>, String> {
+    let guard = db.lock().map_err(|_| "database lock poisoned".to_owned())?;
+    let conn = guard.as_ref().ok_or("database is closed")?;
+    let mut query = conn
+        .prepare("SELECT 1 FROM jobs_done WHERE id = ?1")
+        .map_err(|e| e.to_string())?;
+    let mut done = HashSet::new();
+    for id in ids {
+        if query.exists([id as i64]).map_err(|e| e.to_string())? {
+            done.insert(id);
+        }
+    }
+    Ok(done)
 }
 
 /// Checkpoints the write-ahead log and closes the connection (once; later calls do nothing).

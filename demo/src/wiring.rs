@@ -13,7 +13,7 @@ use crate::cli::RunArgs;
 use crate::jobs::{Job, JobQueue, QueueGauges};
 use crate::output::{print_progress, print_report};
 use crate::state::BotState;
-use crate::store::{Db, close_db, last_done_id, open_db};
+use crate::store::{Db, already_done, close_db, last_done_id, open_db};
 use crate::workload::Workload;
 
 /// Runs the bot until its shutdown completes; the process exit code.
@@ -49,17 +49,12 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
     };
     say!("{boot}");
 
-    let jobs = restore_queue(&shutdown);
-    let state = BotState::load(&shutdown);
     let db = match open_db(&args.state_dir.join("bot.db")) {
         Ok(db) => db,
-        Err(e) => {
-            eprintln!("demo-bot: {e}");
-            shutdown.shutdown("startup:database").await;
-            shutdown.wait().await;
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail_start(&shutdown, "db", e).await,
     };
+    let jobs = restore_queue(&shutdown, &db);
+    let state = BotState::load(&shutdown);
     // Ids continue after both the saved queue and the finished jobs of earlier runs.
     let next_id = Arc::new(AtomicU64::new(
         jobs.iter()
@@ -92,13 +87,8 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
         match start_control_plane(&shutdown, addr) {
             Ok(line) => say!("{line}"),
             Err(e) => {
-                eprintln!("demo-bot: {e}");
-                let request = actix_shutdown::ShutdownRequest::forced(
-                    actix_shutdown::RequestSource::Api,
-                    "startup:http",
-                );
-                shutdown.request(request).await;
-                shutdown.wait().await;
+                fail_start(&shutdown, "control-plane", e.to_string()).await;
+                // A bad address is a bad command line.
                 return ExitCode::from(2);
             }
         }
@@ -120,23 +110,58 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
     report.process_exit_code()
 }
 
-/// The jobs saved by the last run, with those the requeue policy drops counted and printed.
-fn restore_queue(shutdown: &ShutdownHandle) -> Vec<Job> {
-    match shutdown.load_queue::<Job>("queue_cache", &RequeuePolicy::default()) {
-        Ok(restored) => {
-            if restored.dropped.total() > 0 {
-                say!("queue cache: {}", restored.dropped);
-            }
-            if !restored.jobs.is_empty() {
-                say!("restored {} queued jobs", restored.jobs.len());
-            }
-            restored.jobs
-        }
+/// Ends a start that failed after the lock was taken: `component` is reported as a resource
+/// that failed with `error`, so the run, its summary and the `exit_code` marker say the
+/// start failed (never 0); the shutdown is forced, as there is no work to wait for.
+async fn fail_start(shutdown: &ShutdownHandle, component: &str, error: String) -> ExitCode {
+    eprintln!("demo-bot: {error}");
+    let error = format!("the bot could not start: {error}");
+    shutdown.on_close(component, move || {
+        let error = error.clone();
+        async move { Err::<(), _>(error) }
+    });
+    let request = actix_shutdown::ShutdownRequest::forced(
+        actix_shutdown::RequestSource::Api,
+        format!("startup:{component}"),
+    );
+    shutdown.request(request).await;
+    let report = shutdown.wait().await;
+    print_report(&report);
+    match report.exit_code {
+        0 => ExitCode::FAILURE,
+        _ => report.process_exit_code(),
+    }
+}
+
+/// The jobs saved by the last run, without those the requeue policy drops or the database
+/// already lists as done; both are counted and printed.
+fn restore_queue(shutdown: &ShutdownHandle, db: &Db) -> Vec<Job> {
+    let restored = match shutdown.load_queue::<Job>("queue_cache", &RequeuePolicy::default()) {
+        Ok(restored) => restored,
         Err(e) => {
             eprintln!("demo-bot: {e}");
-            Vec::new()
+            return Vec::new();
         }
+    };
+    if restored.dropped.total() > 0 {
+        say!("queue cache: {}", restored.dropped);
     }
+    let mut jobs = restored.jobs;
+    match already_done(db, jobs.iter().map(|j| j.id)) {
+        Ok(done) if !done.is_empty() => {
+            say!(
+                "queue cache: {} job(s) already done before the last run ended (in bot.db); not run again",
+                done.len()
+            );
+            jobs.retain(|j| !done.contains(&j.id));
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("demo-bot: cannot check the restored jobs against bot.db: {e}"),
+    }
+    if !jobs.is_empty() {
+        say!("restored {} queued jobs", jobs.len());
+    }
+    jobs
 }
 
 /// Starts the control plane; the line to print, naming where it listens.

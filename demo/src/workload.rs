@@ -6,12 +6,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix::Addr;
-use actix_shutdown::{CancellationToken, ShutdownHandle, TaskError};
+use actix_shutdown::{CancellationToken, ShutdownHandle, TaskError, TaskOptions};
 
 use crate::cli::RunArgs;
-use crate::jobs::{AckJob, COMMANDS, Enqueue, Job, JobQueue, QueueGauges, TakeJob, now_ms};
+use crate::jobs::{
+    AckJob, COMMANDS, Enqueue, Job, JobQueue, QueueGauges, ReleaseJob, TakeJob, now_ms,
+};
 use crate::state::{BotState, ScheduledDm};
 use crate::store::{Db, record_done};
+
+/// How often an idle worker looks at the queue again.
+const IDLE_POLL: Duration = Duration::from_millis(50);
 
 /// What the tasks share.
 #[derive(Clone, Debug)]
@@ -58,7 +63,8 @@ impl Workload {
         }
     }
 
-    /// A job every `period` until the shutdown begins; every fifth schedules a DM.
+    /// A job every `period` until the shutdown begins (then it waits for its cancellation);
+    /// every fifth schedules a DM.
     fn spawn_producer(&self, shutdown: &ShutdownHandle, period: Duration) -> Result<(), TaskError> {
         let (queue, dms, next_id, closing) = (
             self.queue.clone(),
@@ -83,6 +89,8 @@ impl Workload {
                             _ = tick.tick() => {}
                         }
                         if closing.is_closing() {
+                            // No new job once the shutdown has begun.
+                            cancel.cancelled().await;
                             return;
                         }
                         let id = next_id.fetch_add(1, Ordering::Relaxed);
@@ -108,32 +116,50 @@ impl Workload {
             })
     }
 
-    /// Worker `n`: takes a job, works `job_time` on it, records it done.
+    /// Worker `n`: takes a job, works `job_time` on it, records it done. Once the shutdown
+    /// has begun it takes no new job but finishes the one it holds; at cancellation a job in
+    /// hand stays in flight and is saved with the queue. A worker that fails gives its job
+    /// back and is restarted by the TaskMonitor.
     fn spawn_worker(
         &self,
         shutdown: &ShutdownHandle,
         n: usize,
         job_time: Duration,
     ) -> Result<(), TaskError> {
-        let (queue, db, commands) = (
+        let (queue, db, commands, closing) = (
             self.queue.clone(),
             Arc::clone(&self.db),
             Arc::clone(&self.state.commands),
+            shutdown.closing_flag(),
         );
-        shutdown
-            .tasks()
-            .spawn(format!("worker-{n}"), move |cancel: CancellationToken| {
-                let (queue, db, commands) = (queue.clone(), Arc::clone(&db), Arc::clone(&commands));
+        let options = TaskOptions {
+            restart_on_failure: true,
+            ..TaskOptions::default()
+        };
+        shutdown.tasks().spawn_with(
+            format!("worker-{n}"),
+            options,
+            move |cancel: CancellationToken| {
+                let (queue, db, commands, closing) = (
+                    queue.clone(),
+                    Arc::clone(&db),
+                    Arc::clone(&commands),
+                    closing.clone(),
+                );
                 async move {
                     loop {
+                        if closing.is_closing() {
+                            cancel.cancelled().await;
+                            return Ok::<(), String>(());
+                        }
                         let job = tokio::select! {
-                            () = cancel.cancelled() => return Ok::<(), String>(()),
+                            () = cancel.cancelled() => return Ok(()),
                             job = queue.send(TakeJob) => job.map_err(|e| e.to_string())?,
                         };
                         let Some(job) = job else {
                             tokio::select! {
                                 () = cancel.cancelled() => return Ok(()),
-                                () = tokio::time::sleep(Duration::from_millis(50)) => continue,
+                                () = tokio::time::sleep(IDLE_POLL) => continue,
                             }
                         };
                         tokio::select! {
@@ -141,14 +167,18 @@ impl Workload {
                             () = cancel.cancelled() => return Ok(()),
                             () = tokio::time::sleep(job_time) => {}
                         }
-                        record_done(&db, &job)?;
+                        if let Err(e) = record_done(&db, &job) {
+                            queue.do_send(ReleaseJob(job.id));
+                            return Err(format!("job {}: {e}", job.id));
+                        }
                         if let Ok(mut commands) = commands.lock() {
                             *commands.entry(job.command.clone()).or_default() += 1;
                         }
                         queue.do_send(AckJob(job.id));
                     }
                 }
-            })
+            },
+        )
     }
 
     /// The daily stand-up reminder, fired every second.

@@ -10,6 +10,9 @@ use actix::prelude::*;
 use actix_shutdown::{QueuedJob, Snapshot, TakeSnapshot};
 use serde::{Deserialize, Serialize};
 
+/// The registered name of the queue's state (`queue_cache.json`).
+pub(crate) const QUEUE_STATE: &str = "queue_cache";
+
 /// A queued job, as saved in `queue_cache.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Job {

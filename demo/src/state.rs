@@ -8,7 +8,7 @@ use actix::Addr;
 use actix_shutdown::ShutdownHandle;
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::JobQueue;
+use crate::jobs::{JobQueue, QUEUE_STATE};
 
 /// How often a reminder fired.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -56,7 +56,7 @@ impl BotState {
     pub(crate) fn register(&self, shutdown: &ShutdownHandle, queue: &Addr<JobQueue>) {
         let results = [
             // The queue is what a forced shutdown must not lose: critical.
-            shutdown.persist_critical("queue_cache", queue.clone().recipient()),
+            shutdown.persist_critical(QUEUE_STATE, queue.clone().recipient()),
             {
                 let reminders = Arc::clone(&self.reminders);
                 shutdown.persist_fn("reminder_tracking", move || {

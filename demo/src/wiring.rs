@@ -10,7 +10,7 @@ use actix::prelude::*;
 use actix_shutdown::{Config, RequeuePolicy, ShutdownHandle};
 
 use crate::cli::RunArgs;
-use crate::jobs::{Job, JobQueue, QueueGauges};
+use crate::jobs::{Job, JobQueue, QUEUE_STATE, QueueGauges};
 use crate::output::{print_progress, print_report};
 use crate::state::BotState;
 use crate::store::{Db, already_done, close_db, last_done_id, open_db};
@@ -136,7 +136,7 @@ async fn fail_start(shutdown: &ShutdownHandle, component: &str, error: String) -
 /// The jobs saved by the last run, without those the requeue policy drops or the database
 /// already lists as done; both are counted and printed.
 fn restore_queue(shutdown: &ShutdownHandle, db: &Db) -> Vec<Job> {
-    let restored = match shutdown.load_queue::<Job>("queue_cache", &RequeuePolicy::default()) {
+    let restored = match shutdown.load_queue::<Job>(QUEUE_STATE, &RequeuePolicy::default()) {
         Ok(restored) => restored,
         Err(e) => {
             eprintln!("demo-bot: {e}");

@@ -16,7 +16,10 @@ fn a_database_that_cannot_open_fails_the_start_and_never_records_exit_code_0() {
     let exit = bot.wait_exit(EXIT_TIMEOUT);
     assert_eq!(exit.code(), 1, "{exit}");
     assert!(!exit.stdout.contains("ready"), "{exit}");
-    assert!(exit.stderr.contains("bot.db"), "the error names the file\n{exit}");
+    assert!(
+        exit.stderr.contains("bot.db"),
+        "the error names the file\n{exit}"
+    );
     assert_eq!(state.text("exit_code").trim(), "1", "{exit}");
     let summary = state.summary();
     assert_eq!(summary["exit_code"], 1, "{summary:#}");

@@ -87,6 +87,11 @@ pub(crate) struct RunArgs {
     #[cfg(feature = "http")]
     #[arg(long, value_name = "ADDR")]
     pub(crate) http: Option<String>,
+    /// Serve the bot's own API on this address (port 0 picks one): POST /jobs {"work_ms": N}
+    /// runs a job inside the request and stores it in api_jobs.json; GET /jobs/{id}. Its
+    /// requests in flight are drained before the state is persisted.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) api: Option<String>,
     /// Answer the Botica director over RabbitMQ: identity from BOTICA_BOT_ID and
     /// BOTICA_BOT_TYPE, broker from AMQP_URL.
     #[cfg(feature = "botica")]
@@ -95,6 +100,11 @@ pub(crate) struct RunArgs {
 }
 
 impl RunArgs {
+    /// The time a task (or a server's requests in flight) gets to finish once cancelled.
+    pub(crate) fn task_grace(&self) -> Duration {
+        Duration::from_secs(5).min(self.grace)
+    }
+
     /// Checks what clap cannot: a job rate that is zero or gives a representable period.
     pub(crate) fn validate(&self) -> Result<(), String> {
         let rate = self.jobs_per_sec;

@@ -18,9 +18,11 @@ macro_rules! say {
     }};
 }
 
+mod api;
 #[cfg(feature = "botica")]
 mod botica;
 mod cli;
+mod drain;
 mod heartbeat;
 mod jobs;
 mod output;

@@ -33,7 +33,7 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
             args.forced_budget
                 .unwrap_or(Duration::from_secs(3).min(args.grace)),
         )
-        .task_grace(Duration::from_secs(5).min(args.grace))
+        .task_grace(args.task_grace())
         .autosave((args.persist_every > 0).then(|| Duration::from_millis(args.persist_every)))
         .console(true)
         .version(env!("CARGO_PKG_VERSION"));
@@ -89,6 +89,18 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
             Err(e) => {
                 fail_start(&shutdown, "control-plane", e.to_string()).await;
                 // A bad address is a bad command line.
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(addr) = &args.api {
+        match crate::api::start(&shutdown, addr, args.task_grace()) {
+            Ok(addrs) => {
+                let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+                say!("api listening on {}", addrs.join(" "));
+            }
+            Err(e) => {
+                fail_start(&shutdown, "api", e).await;
                 return ExitCode::from(2);
             }
         }

@@ -28,7 +28,14 @@ fn pending_jobs_are_not_called_saved_when_the_queue_file_was_not_written() {
     std::fs::create_dir_all(state.file("queue_cache.json")).expect("blocking directory");
     let mut bot = Bot::start(
         &state,
-        &["--jobs-per-sec", "50", "--job-ms", "2000", "--persist-every", "0"],
+        &[
+            "--jobs-per-sec",
+            "50",
+            "--job-ms",
+            "2000",
+            "--persist-every",
+            "0",
+        ],
     );
     bot.wait_ready(READY_TIMEOUT);
     bot.wait_heartbeat("heartbeat with queued jobs", READY_TIMEOUT, |beat| {

@@ -90,14 +90,9 @@ async fn get_job(api: web::Data<Api>, id: web::Path<String>) -> HttpResponse {
     }
 }
 
-/// Loads and registers `api_jobs`, binds the API on `addr` and starts it; its requests in
-/// flight are drained within `drain` before the state is persisted. The addresses it listens
-/// on.
-pub(crate) fn start(
-    shutdown: &ShutdownHandle,
-    addr: &str,
-    drain: Duration,
-) -> Result<Vec<SocketAddr>, String> {
+/// Loads and registers `api_jobs`, binds the API on `addr` and starts it, drained by the
+/// library at the `drain` step (before the state is persisted). The addresses it listens on.
+pub(crate) fn start(shutdown: &ShutdownHandle, addr: &str) -> Result<Vec<SocketAddr>, String> {
     let saved: BTreeMap<String, ApiJob> = match shutdown.load(API_STATE) {
         Ok(loaded) => loaded.into_value().unwrap_or_default(),
         Err(e) => {
@@ -125,12 +120,10 @@ pub(crate) fn start(
             .route("/jobs/{id}", web::get().to(get_job))
     })
     .workers(1)
-    // The library's signal handling drives the shutdown, never actix-web's own.
-    .disable_signals()
-    .shutdown_timeout(drain.as_secs_f64().ceil() as u64)
     .bind(addr)
     .map_err(|e| format!("--api {addr}: cannot bind: {e}"))?;
     let addrs = server.addrs();
-    crate::drain::serve(shutdown, "api", server.run(), drain).map_err(|e| e.to_string())?;
+    // Turns actix-web's own signal handling off and drains the server at `drain`.
+    shutdown.serve("api", server);
     Ok(addrs)
 }

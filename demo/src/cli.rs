@@ -50,6 +50,12 @@ pub(crate) struct RunArgs {
     /// grace when shorter].
     #[arg(long, value_parser = positive_secs)]
     pub(crate) forced_budget: Option<Duration>,
+    /// The orchestrator's SIGKILL deadline, in seconds (docker stop: 10, systemd
+    /// TimeoutStopSec, Kubernetes terminationGracePeriodSeconds): a signal deferred by a veto
+    /// is forced early enough to end before it. Refused (exit 2) when the forced budget and the
+    /// hard margin cannot fit in it.
+    #[arg(long, value_parser = positive_secs)]
+    pub(crate) stop_timeout: Option<Duration>,
     /// Jobs produced per second (0: none).
     #[arg(long, default_value_t = 5.0)]
     pub(crate) jobs_per_sec: f64,
@@ -90,6 +96,7 @@ pub(crate) struct RunArgs {
     /// Serve the bot's own API on this address (port 0 picks one): POST /jobs {"work_ms": N}
     /// runs a job inside the request and stores it in api_jobs.json; GET /jobs/{id}. Its
     /// requests in flight are drained before the state is persisted.
+    #[cfg(feature = "http")]
     #[arg(long, value_name = "ADDR")]
     pub(crate) api: Option<String>,
     /// Answer the Botica director over RabbitMQ: identity from BOTICA_BOT_ID and

@@ -18,11 +18,12 @@ macro_rules! say {
     }};
 }
 
+#[cfg(feature = "http")]
 mod api;
 #[cfg(feature = "botica")]
 mod botica;
 mod cli;
-mod drain;
+mod early_signals;
 mod heartbeat;
 mod jobs;
 mod output;
@@ -33,10 +34,23 @@ mod wiring;
 mod workload;
 
 fn main() -> ExitCode {
+    // Signals that come before the handlers are held back by `early_signals` (blocked before
+    // `main`), then delivered to the handlers, or to their default action for `report`.
     let cli = cli::Cli::parse();
     match cli.command {
-        Some(cli::Command::Report { state_dir, json }) => report::print_last(&state_dir, json),
+        Some(cli::Command::Report { state_dir, json }) => {
+            early_signals::release();
+            report::print_last(&state_dir, json)
+        }
         None => {
+            // A signal from here on starts a clean shutdown once the bot has booted, never the
+            // default action that would leave the lock behind.
+            let caught = actix_shutdown::catch_signals();
+            early_signals::release();
+            if let Err(e) = caught {
+                eprintln!("demo-bot: cannot install the signal handlers: {e}");
+                return ExitCode::from(1);
+            }
             if let Err(e) = cli.run.validate() {
                 eprintln!("demo-bot: {e}");
                 return ExitCode::from(2);

@@ -1,13 +1,16 @@
-//! What the bot prints: each shutdown step as it runs and the summary table at the end.
+//! What the bot prints: each shutdown step as it runs and the summary table at the end, which
+//! says plainly whether anything was lost.
 
-use actix_shutdown::{ParticipantOutcome, ShutdownReport, StepEvent, StepOutcome, TaskOutcome};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_shutdown::{ParticipantOutcome, ShutdownReport, Step, StepEvent, StepOutcome};
 
 use crate::jobs::QUEUE_STATE;
 
 /// Prints one progress event of the shutdown pipeline.
 pub(crate) fn print_progress(event: &StepEvent) {
     match event {
-        StepEvent::Started { step } if step == "begin" => say!("shutting down..."),
+        StepEvent::Started { step } if *step == Step::Begin => say!("shutting down..."),
         StepEvent::Started { .. } => {}
         StepEvent::Finished { record } => {
             let mark = if record.outcome == StepOutcome::Completed {
@@ -22,13 +25,23 @@ pub(crate) fn print_progress(event: &StepEvent) {
                 .unwrap_or_default();
             say!(
                 "  [{mark}] {:<16} {:<10} {:>6} ms{error}",
-                record.name,
-                outcome_word(record.outcome),
+                record.name.to_string(),
+                record.outcome.to_string(),
                 record.duration_ms
             );
         }
         StepEvent::Escalated { reason } => say!("  escalated to forced: {reason}"),
-        StepEvent::Vetoed { by } => say!(
+        StepEvent::Vetoed { by, deferred: true } => {
+            // The hooks are asked again every 100 ms while they defer: say it once.
+            static SAID: AtomicBool = AtomicBool::new(false);
+            if !SAID.swap(true, Ordering::Relaxed) {
+                say!(
+                    "closing: shutdown canceled by {} for now; deferred until the work in flight ends",
+                    by.join(", ")
+                );
+            }
+        }
+        StepEvent::Vetoed { by, .. } => say!(
             "shutdown request canceled by {}; still running",
             by.join(", ")
         ),
@@ -36,23 +49,19 @@ pub(crate) fn print_progress(event: &StepEvent) {
     }
 }
 
-/// The word for a step outcome, as `last_shutdown.json` spells it.
-fn outcome_word(outcome: StepOutcome) -> &'static str {
-    match outcome {
-        StepOutcome::Completed => "completed",
-        StepOutcome::Failed => "failed",
-        StepOutcome::TimedOut => "timed_out",
-        StepOutcome::Skipped => "skipped",
-    }
-}
-
 /// "none" for an empty list, the items joined by commas otherwise.
-fn list(items: Vec<String>) -> String {
+fn list(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
     if items.is_empty() {
         "none".to_owned()
     } else {
         items.join(", ")
     }
+}
+
+/// `: error` when there is one.
+fn colon(error: Option<&str>) -> String {
+    error.map(|e| format!(": {e}")).unwrap_or_default()
 }
 
 /// Prints the summary table of a finished shutdown.
@@ -71,10 +80,22 @@ pub(crate) fn print_report(report: &ShutdownReport) {
     for step in &report.steps {
         say!(
             "  {:<16} {:<10} {:>8}  {}",
-            step.name,
-            outcome_word(step.outcome),
+            step.name.to_string(),
+            step.outcome.to_string(),
             step.duration_ms,
             step.error.as_deref().unwrap_or("")
+        );
+    }
+    if !report.drains.is_empty() {
+        say!(
+            "  drains:    {}",
+            list(report.drains.iter().map(|d| format!(
+                "{} {} ({} ms){}",
+                d.name,
+                d.outcome,
+                d.duration_ms,
+                colon(d.error.as_deref())
+            )))
         );
     }
     say!(
@@ -83,8 +104,7 @@ pub(crate) fn print_report(report: &ShutdownReport) {
             report
                 .tasks
                 .iter()
-                .map(|t| format!("{} {:?}", t.name, t.outcome).to_lowercase())
-                .collect()
+                .map(|t| format!("{} {}", t.name, t.outcome))
         )
     );
     say!(
@@ -93,30 +113,17 @@ pub(crate) fn print_report(report: &ShutdownReport) {
             report
                 .files
                 .iter()
-                .map(|f| format!("{} {:?} ({} bytes)", f.name, f.outcome, f.bytes).to_lowercase())
-                .collect()
+                .map(|f| format!("{} {} ({} bytes)", f.name, f.outcome, f.bytes))
         )
     );
     say!(
         "  resources: {}",
-        list(
-            report
-                .resources
-                .iter()
-                .map(|r| {
-                    let error = r
-                        .error
-                        .as_deref()
-                        .map(|e| format!(": {e}"))
-                        .unwrap_or_default();
-                    format!(
-                        "{} {}{error}",
-                        r.name,
-                        format!("{:?}", r.outcome).to_lowercase()
-                    )
-                })
-                .collect()
-        )
+        list(report.resources.iter().map(|r| format!(
+            "{} {}{}",
+            r.name,
+            r.outcome,
+            colon(r.error.as_deref())
+        )))
     );
     if !report.vetoes.is_empty() {
         say!(
@@ -126,20 +133,17 @@ pub(crate) fn print_report(report: &ShutdownReport) {
                     .vetoes
                     .iter()
                     .map(|v| format!("{} at {}", v.hook, v.at))
-                    .collect()
             )
         );
     }
     if !report.hook_errors.is_empty() {
         say!(
             "  hook errors: {}",
-            list(
-                report
-                    .hook_errors
-                    .iter()
-                    .map(|h| format!("{}: {}", h.hook, h.error.as_deref().unwrap_or("")))
-                    .collect()
-            )
+            list(report.hook_errors.iter().map(|h| format!(
+                "{}: {}",
+                h.hook,
+                h.error.as_deref().unwrap_or("")
+            )))
         );
     }
     if let Some(pending) = report.pending_jobs {
@@ -166,51 +170,21 @@ fn pending_line(report: &ShutdownReport, pending: u64) -> String {
         }
         Some(file) => format!(
             "pending jobs NOT saved: {pending} ({QUEUE_STATE} {}{})",
-            participant_word(file.outcome),
-            file.error
-                .as_deref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
+            file.outcome,
+            colon(file.error.as_deref())
         ),
         None => format!("pending jobs NOT saved: {pending} ({QUEUE_STATE} was not written)"),
     }
 }
 
-/// Every loss of the run, in words: a state not written, a task that did not end on its own
-/// terms, a resource that did not close, a step that did not complete.
-pub(crate) fn losses(report: &ShutdownReport) -> Vec<String> {
-    let steps = report
-        .steps
-        .iter()
-        .filter(|s| matches!(s.outcome, StepOutcome::Failed | StepOutcome::TimedOut))
-        .map(|s| format!("step {} {}", s.name, outcome_word(s.outcome)));
-    let files = report
-        .files
-        .iter()
-        .filter(|f| f.outcome != ParticipantOutcome::Completed)
-        .map(|f| format!("state {} {}", f.name, participant_word(f.outcome)));
-    let tasks = report
-        .tasks
-        .iter()
-        .filter(|t| {
-            matches!(
-                t.outcome,
-                TaskOutcome::Aborted | TaskOutcome::Panicked | TaskOutcome::Failed
-            )
-        })
-        .map(|t| {
-            format!(
-                "task {} {}",
-                t.name,
-                format!("{:?}", t.outcome).to_lowercase()
-            )
-        });
-    let resources = report
-        .resources
-        .iter()
-        .filter(|r| r.outcome.is_failure())
-        .map(|r| format!("resource {} {}", r.name, participant_word(r.outcome)));
-    steps.chain(files).chain(tasks).chain(resources).collect()
+/// What the run lost, as the report names it (recomputed for a summary written before the
+/// report carried `lost`).
+fn losses(report: &ShutdownReport) -> Vec<String> {
+    if report.lost.is_empty() && !report.clean {
+        report.lost_items()
+    } else {
+        report.lost.clone()
+    }
 }
 
 /// The meaning of the exit code, plainly.
@@ -220,16 +194,5 @@ fn meaning(report: &ShutdownReport, lost: &[String]) -> &'static str {
         (true, true) => "restart requested, nothing lost",
         (true, false) => "nothing lost, but the run did not complete",
         (false, _) => "NOT clean: something was lost",
-    }
-}
-
-/// The word for a participant outcome, as `last_shutdown.json` spells it.
-fn participant_word(outcome: ParticipantOutcome) -> &'static str {
-    match outcome {
-        ParticipantOutcome::Completed => "completed",
-        ParticipantOutcome::Failed => "failed",
-        ParticipantOutcome::TimedOut => "timed_out",
-        ParticipantOutcome::Panicked => "panicked",
-        ParticipantOutcome::Skipped => "skipped",
     }
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -37,6 +37,10 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
         .autosave((args.persist_every > 0).then(|| Duration::from_millis(args.persist_every)))
         .console(true)
         .version(env!("CARGO_PKG_VERSION"));
+    let config = match args.stop_timeout {
+        Some(timeout) => config.stop_timeout(timeout),
+        None => config,
+    };
     let builder = actix_shutdown::Shutdown::builder(config).on_progress(print_progress);
     #[cfg(feature = "systemd")]
     let builder = actix_shutdown::systemd::attach(builder);
@@ -93,8 +97,9 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
+    #[cfg(feature = "http")]
     if let Some(addr) = &args.api {
-        match crate::api::start(&shutdown, addr, args.task_grace()) {
+        match crate::api::start(&shutdown, addr) {
             Ok(addrs) => {
                 let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
                 say!("api listening on {}", addrs.join(" "));
@@ -218,10 +223,14 @@ fn register_resources(shutdown: &ShutdownHandle, args: &RunArgs, db: &Db) {
 fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, gauges: &QueueGauges) {
     if args.busy_veto {
         let gauges = gauges.clone();
+        // Asked again every 100 ms while it defers a signal: say so when the count changes.
+        let last_said = AtomicUsize::new(usize::MAX);
         shutdown.on_shutdown_request("busy-guard", move |request, response| {
             let in_flight = gauges.in_flight();
             if !request.is_forced() && in_flight > 0 {
-                say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
+                if last_said.swap(in_flight, Ordering::Relaxed) != in_flight {
+                    say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
+                }
                 response.cancel();
             }
         });

@@ -1,7 +1,7 @@
 //! The bot's own API (`--api`): a request in flight when the shutdown begins completes and its
 //! job is saved; a request that comes once draining began is refused, never half-done; stored
 //! jobs are found by id, across a restart.
-#![cfg(unix)]
+#![cfg(all(unix, feature = "http"))]
 
 #[path = "support/child.rs"]
 mod child;
@@ -76,6 +76,12 @@ fn a_request_in_flight_at_sigterm_gets_200_and_its_job_is_saved() {
     );
     let jobs = saved["data"].as_object().expect("data is an object");
     assert_eq!(jobs.len(), 1, "only the request in flight ran\n{saved:#}");
+    let summary = state.summary();
+    assert_eq!(
+        child::entry(&summary, "drains", "api")["outcome"],
+        "completed",
+        "{summary:#}"
+    );
 }
 
 #[test]

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use child::{Bot, EXIT_TIMEOUT, READY_TIMEOUT, StateDir, entry};
 
 #[test]
-#[ignore = "needs is_closing set at once for signals (a veto only defers) from the library"]
 fn a_busy_bot_finishes_its_jobs_in_flight_and_exits_clean_soon_after_sigterm() {
     let state = StateDir::new();
     // Jobs of one second produced faster than two workers take them: the busy-guard vetoes
@@ -46,7 +45,6 @@ fn a_busy_bot_finishes_its_jobs_in_flight_and_exits_clean_soon_after_sigterm() {
 }
 
 #[test]
-#[ignore = "needs `clean`/`lost` in last_shutdown.json and exit 1 for an aborted task from the library"]
 fn a_task_aborted_at_its_deadline_is_lost_and_the_exit_code_is_1() {
     let state = StateDir::new();
     let mut bot = Bot::start(&state, &["--hang-task", "--grace", "3"]);
@@ -76,7 +74,6 @@ fn a_task_aborted_at_its_deadline_is_lost_and_the_exit_code_is_1() {
 }
 
 #[test]
-#[ignore = "needs Config::stop_timeout from the library (and --stop-timeout wired to it)"]
 fn a_veto_that_never_lifts_ends_before_the_stop_timeout() {
     let state = StateDir::new();
     // Jobs of a minute: the busy-guard vetoes for as long as the grace allows (30 s).

@@ -126,15 +126,7 @@ pub(crate) fn print_report(report: &ShutdownReport) {
         )))
     );
     if !report.vetoes.is_empty() {
-        say!(
-            "  vetoes:    {}",
-            list(
-                report
-                    .vetoes
-                    .iter()
-                    .map(|v| format!("{} at {}", v.hook, v.at))
-            )
-        );
+        say!("  vetoes:    {}", vetoes(report));
     }
     if !report.hook_errors.is_empty() {
         say!(
@@ -160,6 +152,28 @@ pub(crate) fn print_report(report: &ShutdownReport) {
         report.exit_code,
         meaning(report, &lost)
     );
+}
+
+/// The vetoes by hook: a hook that defers a signal is asked again every 100 ms, so one entry
+/// per hook says how often and when, first to last.
+fn vetoes(report: &ShutdownReport) -> String {
+    let mut by_hook: Vec<(&str, usize, &str, &str)> = Vec::new();
+    for veto in &report.vetoes {
+        match by_hook.iter_mut().find(|(hook, ..)| *hook == veto.hook) {
+            Some((_, times, _, last)) => {
+                *times += 1;
+                *last = &veto.at;
+            }
+            None => by_hook.push((&veto.hook, 1, &veto.at, &veto.at)),
+        }
+    }
+    list(by_hook.into_iter().map(|(hook, times, first, last)| {
+        if times == 1 {
+            format!("{hook} at {first}")
+        } else {
+            format!("{hook} {times} times, {first} to {last}")
+        }
+    }))
 }
 
 /// Whether the pending jobs were saved: only when `queue_cache` was written.

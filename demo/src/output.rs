@@ -210,3 +210,30 @@ fn meaning(report: &ShutdownReport, lost: &[String]) -> &'static str {
         (false, _) => "NOT clean: something was lost",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_shutdown::{RequestSource, VetoRecord};
+
+    use super::*;
+
+    fn veto(hook: &str, at: &str) -> VetoRecord {
+        VetoRecord {
+            hook: hook.to_owned(),
+            at: at.to_owned(),
+            request_id: "r1".to_owned(),
+        }
+    }
+
+    #[test]
+    fn vetoes_of_a_deferring_hook_are_counted_in_one_entry() {
+        let mut report = ShutdownReport::new("signal:SIGTERM", RequestSource::Signal);
+        report.vetoes = vec![
+            veto("busy-guard", "t1"),
+            veto("other", "t2"),
+            veto("busy-guard", "t3"),
+            veto("busy-guard", "t4"),
+        ];
+        assert_eq!(vetoes(&report), "busy-guard 3 times, t1 to t4, other at t2");
+    }
+}

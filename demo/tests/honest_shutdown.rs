@@ -42,16 +42,13 @@ fn a_busy_bot_finishes_its_jobs_in_flight_and_exits_clean_soon_after_sigterm() {
         exit.stdout.contains("pending jobs saved"),
         "the queued jobs are saved\n{exit}"
     );
-    // Asked again every 100 ms for about a second: one summary entry counts the vetoes.
+    // The busy-guard deferred the signal until the jobs in flight ended.
     let vetoes = exit
         .stdout
         .lines()
         .find(|l| l.trim_start().starts_with("vetoes:"))
         .unwrap_or_else(|| panic!("no vetoes line\n{exit}"));
-    assert!(
-        vetoes.contains("busy-guard ") && vetoes.contains(" times, "),
-        "{vetoes}\n{exit}"
-    );
+    assert!(vetoes.contains("busy-guard "), "{vetoes}\n{exit}");
 }
 
 #[test]

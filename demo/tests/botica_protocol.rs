@@ -76,11 +76,9 @@ async fn a_busy_bot_answers_not_ready_and_keeps_running_until_a_forced_request()
         &bot_id,
         &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "20000"],
     );
-    // Jobs must be in flight for the busy-guard to veto. The bot prints nothing per job; at 20
-    // jobs a second, each taken by a worker within 50 ms and lasting 20 s, one second after
-    // the connection both workers are busy. (A graceful request nobody vetoes would start the
-    // shutdown, so there is one try.)
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Jobs must be in flight for the busy-guard to veto (a graceful request nobody vetoes
+    // would start the shutdown, so there is one try): the heartbeat says when they are.
+    tokio::task::block_in_place(|| bot.wait_jobs_in_flight(2, READY_TIMEOUT));
     director
         .request_shutdown(&bot_id, false, "graceful-1")
         .await;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use actix_shutdown_actors::{ArchivedFile, FoundState, LockInfo, ShutdownReport};
+use actix_shutdown_actors::{ArchivedFile, FoundState, LockInfo, ShutdownReport, escape};
 
 /// How the previous run ended, as far as the state directory tells.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,6 +14,12 @@ pub enum PreviousRun {
     Fresh,
     /// The previous run shut down and left its summary.
     Clean(Box<ShutdownReport>),
+    /// No lock file, but the summary the previous run left could not be used (corrupt, or not
+    /// a regular file): it was archived, and how that run ended is unknown.
+    Unknown {
+        /// What was wrong with the summary, and where it was archived.
+        why: String,
+    },
     /// A lock file nobody held: the previous run died without a clean shutdown.
     Crashed {
         /// What the stale lock said (pid, start time), when it was readable.
@@ -40,6 +46,9 @@ pub struct BootReport {
     pub removed_temp_files: Vec<String>,
     /// Queues put back by [`ShutdownHandle::load_queue`](crate::ShutdownHandle::load_queue).
     pub restored_queues: Vec<RestoredQueue>,
+    /// What an operator should fix though the boot went on (a state directory writable by
+    /// its group or owned by another user).
+    pub warnings: Vec<String>,
 }
 
 /// A queue put back after boot, with what was dropped.
@@ -74,11 +83,15 @@ impl fmt::Display for BootReport {
                 "boot: previous run shut down cleanly at {} ({}, exit code {})",
                 summary.finished_at, summary.reason, summary.exit_code
             )?,
+            PreviousRun::Unknown { why } => writeln!(
+                f,
+                "boot: the previous run's outcome is unknown: {}",
+                escape(why)
+            )?,
             PreviousRun::Crashed { stale_lock, .. } => match stale_lock {
                 Some(info) => writeln!(
                     f,
-                    "boot: stale lock from pid {} (started {}): the previous run crashed; recovering",
-                    info.pid, info.started_at
+                    "boot: stale lock from {info}: the previous run crashed; recovering"
                 )?,
                 None => writeln!(
                     f,
@@ -86,20 +99,25 @@ impl fmt::Display for BootReport {
                 )?,
             },
         }
+        for warning in &self.warnings {
+            writeln!(f, "boot: warning: {warning}")?;
+        }
         for state in &self.states {
             writeln!(
                 f,
                 "boot: found state {} ({} entries, saved {})",
-                state.name, state.entries, state.saved_at
+                escape(&state.name),
+                state.entries,
+                escape(&state.saved_at)
             )?;
         }
         for archived in &self.archived {
             writeln!(
                 f,
                 "boot: archived {} as {}: {}",
-                archived.file.display(),
-                archived.archived_as.display(),
-                archived.why
+                escape(&archived.file.display().to_string()),
+                escape(&archived.archived_as.display().to_string()),
+                escape(&archived.why)
             )?;
         }
         if !self.removed_temp_files.is_empty() {
@@ -113,7 +131,9 @@ impl fmt::Display for BootReport {
             writeln!(
                 f,
                 "boot: restored {} job(s) of {} ({})",
-                queue.restored, queue.name, queue.dropped
+                queue.restored,
+                escape(&queue.name),
+                queue.dropped
             )?;
         }
         write!(f, "boot: pid {}, lock held", self.pid)

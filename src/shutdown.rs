@@ -72,11 +72,13 @@ impl ShutdownBuilder {
         let fail = |kind: StartErrorKind| StartError::new(kind, codes);
         config.validate().map_err(|e| fail(e.into()))?;
         let dir = config.state_dir_path().to_owned();
-        files::ensure_private_dir(&dir).map_err(|source| {
-            fail(StartErrorKind::StateDir {
-                path: dir.clone(),
-                source,
-            })
+        let warnings = files::prepare_state_dir(&dir).map_err(|source| {
+            fail(StartErrorKind::from_io(source, |source| {
+                StartErrorKind::StateDir {
+                    path: dir.clone(),
+                    source,
+                }
+            }))
         })?;
 
         let (mut lock, previous_lock) = LockManager::acquire(config.lock_path(), &config.version)
@@ -99,10 +101,13 @@ impl ShutdownBuilder {
             );
         }
         tracing::info!(pid = std::process::id(), state_dir = %dir.display(), "boot: lock acquired");
+        for warning in &warnings {
+            tracing::warn!("boot: {warning}");
+        }
 
         let removed_temp_files = files::remove_leftover_temp_files(&dir).unwrap_or_default();
         let mut archived = Vec::new();
-        let last_summary = read_summary(&config, &mut archived);
+        let (last_summary, unreadable_summary) = read_summary(&config, &mut archived);
         let own_files = config.own_file_stems();
         let own_files: Vec<&str> = own_files.iter().map(String::as_str).collect();
         let (states, broken) = match StateStore::new(&dir).scan_excluding(&own_files) {
@@ -115,18 +120,24 @@ impl ShutdownBuilder {
         archived.extend(broken);
         let previous = match previous_lock {
             PreviousLock::Stale(stale_lock) => {
-                tracing::warn!(
-                    ?stale_lock,
-                    "boot: stale lock found; the previous run crashed"
-                );
+                match &stale_lock {
+                    Some(info) => tracing::warn!(
+                        stale_lock = %info,
+                        "boot: stale lock found; the previous run crashed"
+                    ),
+                    None => tracing::warn!(
+                        "boot: unreadable stale lock found; the previous run crashed"
+                    ),
+                }
                 PreviousRun::Crashed {
                     stale_lock,
                     last_summary: last_summary.map(Box::new),
                 }
             }
-            PreviousLock::None => match last_summary {
-                Some(summary) => PreviousRun::Clean(Box::new(summary)),
-                None => PreviousRun::Fresh,
+            PreviousLock::None => match (last_summary, unreadable_summary) {
+                (Some(summary), _) => PreviousRun::Clean(Box::new(summary)),
+                (None, Some(why)) => PreviousRun::Unknown { why },
+                (None, None) => PreviousRun::Fresh,
             },
         };
 
@@ -193,13 +204,17 @@ impl ShutdownBuilder {
             archived,
             removed_temp_files,
             restored_queues: Vec::new(),
+            warnings,
         };
         handle.set_boot_report(boot.clone());
         if signals_on {
             signals::listen(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
 
-        tracing::info!("{boot}");
+        // One record per line of the report: a log record never spans lines.
+        for line in boot.to_string().lines() {
+            tracing::info!("{line}");
+        }
         Ok((handle, boot))
     }
 }
@@ -208,38 +223,77 @@ impl ShutdownBuilder {
 fn open_logs(
     config: &Config,
 ) -> Result<(LogQueue, actix_shutdown_actors::LogWriter, CrashLog), StartErrorKind> {
-    let (log_queue, log_writer) = LogQueue::start(&config.log_path(), &config.log)?;
+    let (log_queue, log_writer) =
+        LogQueue::start(&config.log_path(), &config.log).map_err(StartErrorKind::from_logger)?;
     let crash_log = CrashLog::open(&config.crash_log_path()).map_err(|source| {
-        actix_shutdown_actors::LoggerError::Open {
-            path: config.crash_log_path(),
-            source,
-        }
+        StartErrorKind::from_io(source, |source| {
+            actix_shutdown_actors::LoggerError::Open {
+                path: config.crash_log_path(),
+                source,
+            }
+            .into()
+        })
     })?;
     Ok((log_queue, log_writer, crash_log))
 }
 
-/// Reads the previous `last_shutdown.json`; an unreadable one is archived.
+/// Reads the previous `last_shutdown.json`. One that cannot be used (corrupt, not a regular
+/// file, a symbolic link) is archived, and the second value says why in words for the boot
+/// report: the previous outcome is then unknown, not a fresh start.
 fn read_summary(
     config: &Config,
     archived: &mut Vec<actix_shutdown_actors::ArchivedFile>,
-) -> Option<ShutdownReport> {
+) -> (Option<ShutdownReport>, Option<String>) {
     let path = config.summary_path();
-    let bytes = std::fs::read(&path).ok()?;
-    match serde_json::from_slice::<ShutdownReport>(&bytes) {
-        Ok(summary) => Some(summary),
-        Err(e) => {
-            let why = format!("the previous shutdown summary is not readable: {e}");
-            match files::archive_broken(&path) {
-                Ok(archived_as) => archived.push(actix_shutdown_actors::ArchivedFile {
-                    file: path,
-                    archived_as,
-                    why,
-                }),
-                Err(err) => tracing::error!("{why}; archiving it failed: {err}"),
+    let shown = path.display();
+    let why = match read_regular(&path) {
+        Ok(None) => return (None, None),
+        Ok(Some(bytes)) => match serde_json::from_slice::<ShutdownReport>(&bytes) {
+            Ok(summary) => return (Some(summary), None),
+            Err(e) => format!("the previous shutdown summary {shown} is corrupt: {e}"),
+        },
+        Err(e) => match files::UnsafePath::find(&e) {
+            Some(refusal) => {
+                format!("the previous shutdown summary cannot be used: {refusal}")
             }
-            None
+            None => format!("the previous shutdown summary {shown} cannot be read: {e}"),
+        },
+    };
+    match files::archive_broken(&path) {
+        Ok(archived_as) => {
+            let said = format!("{why}; archived as {}", archived_as.display());
+            archived.push(actix_shutdown_actors::ArchivedFile {
+                file: path,
+                archived_as,
+                why: why.clone(),
+            });
+            (None, Some(said))
+        }
+        Err(err) => {
+            tracing::error!("{why}; archiving it failed: {err}");
+            (None, Some(format!("{why}; archiving it failed: {err}")))
         }
     }
+}
+
+/// The summary's bytes; `None` when it does not exist. Never through a link, never a FIFO,
+/// at most 64 MiB (a summary is a few kilobytes).
+fn read_regular(path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    const MAX_SUMMARY_BYTES: u64 = 64 * 1024 * 1024;
+    let file = match files::open_for_reading(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_SUMMARY_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SUMMARY_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {MAX_SUMMARY_BYTES} bytes"
+        )));
+    }
+    Ok(Some(bytes))
 }
 
 /// Reads `last_shutdown.json` from a state directory (for `demo-bot report` and operators).

@@ -8,6 +8,7 @@
 mod closing;
 mod crash_log;
 mod errors;
+mod escape;
 pub mod files;
 mod hard_deadline;
 mod lock_manager;
@@ -24,6 +25,7 @@ mod task_monitor;
 pub use closing::ClosingFlag;
 pub use crash_log::{CrashLog, CrashWriter};
 pub use errors::{LockError, LockHolder, LoggerError, PersistError, TaskError};
+pub use escape::{EscapedFields, escape};
 pub use hard_deadline::HardDeadline;
 pub use lock_manager::{LockInfo, LockManager, PreviousLock, read_lock_info};
 pub use logger::{LogOptions, LogQueue, LogWriter, Logger, RecordWriter};

@@ -8,7 +8,7 @@
 //! tracing-appender's `NonBlocking` has no such explicit flush (only a hard-coded one-second
 //! flush when its guard drops), which is why this writer exists.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -252,15 +252,9 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogQueue {
     }
 }
 
+/// Through the crate's one opener: never through a link, owner-only, one link.
 fn open_log_file(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
+    files::open_append(path)
 }
 
 /// The file end of the queue: writes, syncs and rotates. tracing-appender's

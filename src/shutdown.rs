@@ -238,40 +238,50 @@ fn open_logs(
 }
 
 /// Reads the previous `last_shutdown.json`. One that cannot be used (corrupt, not a regular
-/// file, a symbolic link) is archived, and the second value says why in words for the boot
-/// report: the previous outcome is then unknown, not a fresh start.
+/// file, a symbolic link) is archived (the boot report lists where), and the second value
+/// says why: the previous outcome is then unknown, not a fresh start.
 fn read_summary(
     config: &Config,
     archived: &mut Vec<actix_shutdown_actors::ArchivedFile>,
 ) -> (Option<ShutdownReport>, Option<String>) {
     let path = config.summary_path();
     let shown = path.display();
-    let why = match read_regular(&path) {
+    // `short` for the line on the previous run, `why` with the detail for the archive line.
+    let (short, why) = match read_regular(&path) {
         Ok(None) => return (None, None),
         Ok(Some(bytes)) => match serde_json::from_slice::<ShutdownReport>(&bytes) {
             Ok(summary) => return (Some(summary), None),
-            Err(e) => format!("the previous shutdown summary {shown} is corrupt: {e}"),
+            Err(e) => (
+                format!("its summary {shown} is corrupt"),
+                format!("the previous shutdown summary is corrupt: {e}"),
+            ),
         },
-        Err(e) => match files::UnsafePath::find(&e) {
-            Some(refusal) => {
-                format!("the previous shutdown summary cannot be used: {refusal}")
-            }
-            None => format!("the previous shutdown summary {shown} cannot be read: {e}"),
-        },
+        Err(e) => {
+            let what = match files::UnsafePath::find(&e) {
+                Some(refusal) => refusal.what(),
+                None => format!("it cannot be read: {e}"),
+            };
+            (
+                format!("its summary {shown} cannot be used"),
+                format!("the previous shutdown summary cannot be used: {what}"),
+            )
+        }
     };
     match files::archive_broken(&path) {
         Ok(archived_as) => {
-            let said = format!("{why}; archived as {}", archived_as.display());
             archived.push(actix_shutdown_actors::ArchivedFile {
                 file: path,
                 archived_as,
-                why: why.clone(),
+                why,
             });
-            (None, Some(said))
+            (None, Some(format!("{short} (archived)")))
         }
         Err(err) => {
             tracing::error!("{why}; archiving it failed: {err}");
-            (None, Some(format!("{why}; archiving it failed: {err}")))
+            (
+                None,
+                Some(format!("{short}: {why}; archiving it failed: {err}")),
+            )
         }
     }
 }

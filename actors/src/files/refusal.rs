@@ -94,6 +94,35 @@ impl From<UnsafePath> for io::Error {
     }
 }
 
+impl UnsafePath {
+    /// What is wrong, without the advice: `it is a symbolic link (to /tmp/x)`.
+    pub fn what(&self) -> String {
+        match &self.problem {
+            Problem::Symlink { target: Some(t) } => format!(
+                "it is a symbolic link (to {})",
+                escape(&t.display().to_string())
+            ),
+            Problem::Symlink { target: None } => "it is a symbolic link".to_owned(),
+            Problem::HardLinked { links } => format!("it has {links} hard links"),
+            Problem::NotRegular { kind } => format!("it is a {kind}, not a regular file"),
+            Problem::NotDirectory { kind } => format!("it is a {kind}, not a directory"),
+            Problem::ForeignOwner { owner, us } => {
+                format!("it belongs to uid {owner}, not to uid {us} that this process runs as")
+            }
+            Problem::DanglingStateDir { target } => format!(
+                "it is a symbolic link to {}, which does not exist",
+                target
+                    .as_ref()
+                    .map(|t| escape(&t.display().to_string()).into_owned())
+                    .unwrap_or_else(|| "nothing".to_owned())
+            ),
+            Problem::WritableByOthers { mode } => {
+                format!("it is writable by others (mode {mode:04o})")
+            }
+        }
+    }
+}
+
 impl fmt::Display for UnsafePath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = escape(&self.path.display().to_string()).into_owned();

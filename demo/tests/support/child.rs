@@ -186,6 +186,11 @@ impl Bot {
         Self::spawn(command)
     }
 
+    /// Spawns a command prepared by the test (e.g. with a `pre_exec` limit).
+    pub(crate) fn start_command(command: Command) -> Self {
+        Self::spawn(command)
+    }
+
     fn spawn(mut command: Command) -> Self {
         command
             .stdin(Stdio::null())

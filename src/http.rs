@@ -388,7 +388,7 @@ impl PlaneState {
                 } else {
                     "missing bearer token"
                 };
-                tracing::warn!(peer = ?req.peer_addr(), path = req.path(), "HTTP control plane: {why}");
+                tracing::warn!(peer = %peer(&req), path = req.path(), "HTTP control plane: {why}");
                 Err(Refusal::new(
                     StatusCode::UNAUTHORIZED,
                     format!("{why}: send Authorization: Bearer <{TOKEN_ENV}>"),
@@ -584,6 +584,12 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u
         })
 }
 
+/// The client's address for the log, `unknown` when actix-web does not know it.
+fn peer(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+}
+
 async fn shutdown(
     req: HttpRequest,
     payload: web::Payload,
@@ -596,9 +602,10 @@ async fn shutdown(
     let request = command.into_request();
     tracing::info!(
         request_id = %request.id,
+        reason = %request.reason,
         forced = request.forced,
         restart = request.restart,
-        peer = ?req.peer_addr(),
+        peer = %peer(&req),
         "HTTP control plane: shutdown requested"
     );
     let answer = state.handle.request(request).await;

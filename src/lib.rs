@@ -22,10 +22,10 @@ pub use actix_shutdown_actors::messages::{
     TaskOptions, TaskState,
 };
 pub use actix_shutdown_actors::{
-    ArchivedFile, ClosingFlag, ExitCodes, FileRecord, FoundState, Loaded, LockError, LockInfo,
-    LogOptions, LoggerError, ParticipantOutcome, PersistError, RequestSource, ResourceRecord,
-    ShutdownReport, ShutdownRequest, ShutdownResponse, StepOutcome, StepRecord, StepTimeouts,
-    TaskError, TaskOutcome, TaskRecord, VetoRecord,
+    ArchivedFile, ClosingFlag, EscapedFields, ExitCodes, FileRecord, FoundState, Loaded, LockError,
+    LockInfo, LogOptions, LoggerError, ParticipantOutcome, PersistError, RequestSource,
+    ResourceRecord, ShutdownReport, ShutdownRequest, ShutdownResponse, StepOutcome, StepRecord,
+    StepTimeouts, TaskError, TaskOutcome, TaskRecord, VetoRecord, escape,
 };
 pub use boot::{BootReport, PreviousRun, RestoredQueue};
 pub use config::{Config, ConfigError};

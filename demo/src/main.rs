@@ -750,7 +750,7 @@ fn print_report(report: &ShutdownReport) {
     say!();
     say!(
         "shutdown summary: {} (source {}), {} ms, forced: {}, escalated: {}, restart: {}",
-        report.reason,
+        actix_shutdown::escape(&report.reason),
         report.source,
         report.duration_ms,
         report.forced,

@@ -65,6 +65,8 @@ impl CrashLog {
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
             let thread = std::thread::current();
             let backtrace = std::backtrace::Backtrace::capture();
+            // One line per panic: the message may carry outside text (a reason, a name).
+            let message = crate::escape::escape(&message);
             let mut text = format!(
                 "{} PANIC thread {:?} at {}: {message}\n",
                 files::rfc3339(SystemTime::now()),

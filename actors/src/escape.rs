@@ -95,3 +95,70 @@ impl Visit for EscapingVisitor<'_> {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+
+    #[test]
+    fn line_breaks_escapes_and_bidi_controls_become_visible_escapes() {
+        assert_eq!(escape("a\r\nb\tc"), "a\\r\\nb\\tc");
+        assert_eq!(escape("\u{1b}[31mred\u{7f}"), "\\u{1b}[31mred\\u{7f}");
+        assert_eq!(
+            escape("x\u{2028}y\u{202e}z\u{9b}"),
+            "x\\u{2028}y\\u{202e}z\\u{9b}"
+        );
+        assert!(matches!(escape("élan, 日本, emoji 🚀"), Cow::Borrowed(_)));
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Self;
+
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn a_record_with_hostile_fields_and_message_stays_on_one_line() {
+        let out = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(EscapedFields)
+            .with_ansi(false)
+            .with_writer(out.clone())
+            .finish();
+        let forged = "x\n2026-01-01T00:00:00Z  ERROR forged\u{1b}[31m";
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(reason = %forged, id = forged, "asked: {forged}");
+        });
+
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(
+            text.contains("asked: x\\n2026-01-01T00:00:00Z  ERROR forged\\u{1b}[31m"),
+            "{text}"
+        );
+        assert!(text.contains(" reason=x\\n2026"), "{text}");
+        assert!(text.contains(" id=\"x\\n2026"), "{text}");
+    }
+}

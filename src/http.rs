@@ -388,7 +388,7 @@ impl PlaneState {
                 } else {
                     "missing bearer token"
                 };
-                tracing::warn!(peer = %peer(&req), path = req.path(), "HTTP control plane: {why}");
+                tracing::warn!(peer = %peer(req), path = req.path(), "HTTP control plane: {why}");
                 Err(Refusal::new(
                     StatusCode::UNAUTHORIZED,
                     format!("{why}: send Authorization: Bearer <{TOKEN_ENV}>"),

@@ -64,8 +64,11 @@ impl ShutdownBuilder {
     /// Boots: must run inside an actix System.
     ///
     /// # Errors
-    /// Bad configuration (exit code 2), a live instance holding the lock (73, naming its pid,
-    /// start time and the lock path), or an unusable state directory or log file (1).
+    /// Bad configuration (exit code 2); an unsafe state directory or file in it (2: writable
+    /// by others, a link, several hard links, not a regular file, another user's; the message
+    /// names it and the fix); a live instance holding the lock (73, naming its pid only when
+    /// that process is alive, and the lock path); an I/O failure on the state directory, the
+    /// lock or a log file (1).
     pub async fn start(self) -> Result<(ShutdownHandle, BootReport), StartError> {
         let config = self.config;
         let codes = config.exit_code_table();

@@ -49,6 +49,7 @@ pub fn prepare_state_dir(dir: &Path) -> io::Result<Vec<String>> {
         };
         return Err(UnsafePath::new(dir, Problem::NotDirectory { kind }).into());
     }
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut warnings = Vec::new();
     #[cfg(unix)]
     {

@@ -315,7 +315,9 @@ fn read_regular(path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
 /// The read or parse error, in words naming the file.
 pub fn read_last_shutdown(config: &Config) -> Result<ShutdownReport, String> {
     let path = config.summary_path();
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = read_regular(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .ok_or_else(|| format!("cannot read {}: it does not exist", path.display()))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a valid summary: {e}", path.display()))
 }

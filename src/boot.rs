@@ -4,30 +4,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use actix_shutdown_actors::{ArchivedFile, FoundState, LockInfo, ShutdownReport, escape};
+use actix_shutdown_actors::{ArchivedFile, FoundState, escape};
 
-/// How the previous run ended, as far as the state directory tells.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum PreviousRun {
-    /// No lock file and no summary: a first start.
-    Fresh,
-    /// The previous run shut down and left its summary.
-    Clean(Box<ShutdownReport>),
-    /// No lock file, but the summary the previous run left could not be used (corrupt, or not
-    /// a regular file): it was archived, and how that run ended is unknown.
-    Unknown {
-        /// What was wrong with the summary, and where it was archived.
-        why: String,
-    },
-    /// A lock file nobody held: the previous run died without a clean shutdown.
-    Crashed {
-        /// What the stale lock said (pid, start time), when it was readable.
-        stale_lock: Option<LockInfo>,
-        /// The summary of the run before it, if any.
-        last_summary: Option<Box<ShutdownReport>>,
-    },
-}
+use crate::previous_run::PreviousRun;
 
 /// What the boot found and did. Its `Display` is a few lines of human text.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,26 +57,7 @@ impl fmt::Display for BootReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.previous {
             PreviousRun::Fresh => writeln!(f, "boot: fresh start in {}", self.state_dir.display())?,
-            PreviousRun::Clean(summary) => writeln!(
-                f,
-                "boot: previous run shut down cleanly at {} ({}, exit code {})",
-                summary.finished_at, summary.reason, summary.exit_code
-            )?,
-            PreviousRun::Unknown { why } => writeln!(
-                f,
-                "boot: the previous run's outcome is unknown: {}",
-                escape(why)
-            )?,
-            PreviousRun::Crashed { stale_lock, .. } => match stale_lock {
-                Some(info) => writeln!(
-                    f,
-                    "boot: stale lock from {info}: the previous run crashed; recovering"
-                )?,
-                None => writeln!(
-                    f,
-                    "boot: unreadable stale lock: the previous run crashed; recovering"
-                )?,
-            },
+            previous => writeln!(f, "boot: {previous}")?,
         }
         for warning in &self.warnings {
             writeln!(f, "boot: warning: {warning}")?;

@@ -9,14 +9,15 @@ use actix::prelude::*;
 use actix_shutdown_actors::messages::StepEvent;
 use actix_shutdown_actors::supervisor::Supervisor;
 use actix_shutdown_actors::{
-    ClosingFlag, CrashLog, HardDeadline, LockManager, LogQueue, Logger, Participants, Persister,
-    PreviousLock, ResourceCloser, ShutdownReport, StateStore, SupervisorConfig, TaskMonitor, files,
+    ClosingFlag, CrashLog, HardDeadline, LastResort, LockManager, LogQueue, Logger, Participants,
+    Persister, ResourceCloser, StateStore, SupervisorConfig, TaskMonitor, files,
 };
 
-use crate::boot::{BootReport, PreviousRun};
+use crate::boot::BootReport;
 use crate::config::Config;
 use crate::error::{StartError, StartErrorKind};
 use crate::handle::{Actors, ShutdownHandle};
+use crate::previous_run::PreviousRun;
 use crate::{logging, signals};
 
 /// Entry point: `Shutdown::builder(config).start().await`.
@@ -73,6 +74,10 @@ impl ShutdownBuilder {
         let config = self.config;
         let codes = config.exit_code_table();
         let fail = |kind: StartErrorKind| StartError::new(kind, codes);
+        // First, so that a signal during boot is acted on once boot completes.
+        if config.signals {
+            signals::catch_signals().map_err(|e| fail(StartErrorKind::Signals(e)))?;
+        }
         config.validate().map_err(|e| fail(e.into()))?;
         let dir = config.state_dir_path().to_owned();
         let warnings = files::prepare_state_dir(&dir).map_err(|source| {
@@ -110,7 +115,7 @@ impl ShutdownBuilder {
 
         let removed_temp_files = files::remove_leftover_temp_files(&dir).unwrap_or_default();
         let mut archived = Vec::new();
-        let (last_summary, unreadable_summary) = read_summary(&config, &mut archived);
+        let previous = PreviousRun::read(&config, previous_lock, &mut archived);
         let own_files = config.own_file_stems();
         let own_files: Vec<&str> = own_files.iter().map(String::as_str).collect();
         let (states, broken) = match StateStore::new(&dir).scan_excluding(&own_files) {
@@ -121,28 +126,12 @@ impl ShutdownBuilder {
             }
         };
         archived.extend(broken);
-        let previous = match previous_lock {
-            PreviousLock::Stale(stale_lock) => {
-                match &stale_lock {
-                    Some(info) => tracing::warn!(
-                        stale_lock = %info,
-                        "boot: stale lock found; the previous run crashed"
-                    ),
-                    None => tracing::warn!(
-                        "boot: unreadable stale lock found; the previous run crashed"
-                    ),
-                }
-                PreviousRun::Crashed {
-                    stale_lock,
-                    last_summary: last_summary.map(Box::new),
-                }
-            }
-            PreviousLock::None => match (last_summary, unreadable_summary) {
-                (Some(summary), _) => PreviousRun::Clean(Box::new(summary)),
-                (None, Some(why)) => PreviousRun::Unknown { why },
-                (None, None) => PreviousRun::Fresh,
-            },
-        };
+        if let PreviousRun::Crashed { .. }
+        | PreviousRun::Unrecorded { .. }
+        | PreviousRun::Unknown { .. } = &previous
+        {
+            tracing::warn!("boot: {previous}");
+        }
 
         let closing = ClosingFlag::new();
         let lock_path = lock.path().to_owned();
@@ -170,25 +159,31 @@ impl ShutdownBuilder {
             grace: config.grace,
             forced_budget: config.forced_budget,
             task_grace: config.task_grace,
+            drain_timeout: config.drain_timeout,
             steps: config.steps,
             hook_budget: config.hook_budget,
             veto_retry: config.veto_retry,
+            stop_timeout: config.stop_timeout,
             exit_codes: codes,
             exit_marker: Some(config.exit_marker_path()),
             stop_system: config.stop_system,
             hard_deadline: config.hard_margin.map(|margin| HardDeadline {
                 margin,
-                summary_path: config.summary_path(),
-                lock_path: Some(lock_path),
-                exit_marker: Some(config.exit_marker_path()),
-                log_queue: Some(log_queue.clone()),
-                exit_code: codes.failed,
+                last_resort: LastResort {
+                    summary_path: config.summary_path(),
+                    lock_path: Some(lock_path),
+                    exit_marker: Some(config.exit_marker_path()),
+                    log_queue: Some(log_queue.clone()),
+                    exit_code: codes.failed,
+                },
             }),
             progress: combine(self.progress),
             ..SupervisorConfig::default()
         };
+        let task_budget = supervisor_config.task_budget(supervisor_config.grace);
         let supervisor = Supervisor::new(supervisor_config, participants, closing.clone());
         let status = supervisor.status_view();
+        let hard_deadline = supervisor.hard_deadline();
         let supervisor = supervisor.start();
         let signals_on = config.signals;
         let actors = Actors {
@@ -198,7 +193,15 @@ impl ShutdownBuilder {
             closer,
             logger,
         };
-        let handle = ShutdownHandle::new(actors, status, closing, config, log_queue);
+        let handle = ShutdownHandle::new(
+            actors,
+            status,
+            closing,
+            config,
+            log_queue,
+            hard_deadline,
+            task_budget,
+        );
         let boot = BootReport {
             state_dir: dir,
             pid: std::process::id(),
@@ -211,7 +214,7 @@ impl ShutdownBuilder {
         };
         handle.set_boot_report(boot.clone());
         if signals_on {
-            signals::listen(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
+            signals::attach(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
 
         // One record per line of the report: a log record never spans lines.
@@ -238,88 +241,6 @@ fn open_logs(
         })
     })?;
     Ok((log_queue, log_writer, crash_log))
-}
-
-/// Reads the previous `last_shutdown.json`. One that cannot be used (corrupt, not a regular
-/// file, a symbolic link) is archived (the boot report lists where), and the second value
-/// says why: the previous outcome is then unknown, not a fresh start.
-fn read_summary(
-    config: &Config,
-    archived: &mut Vec<actix_shutdown_actors::ArchivedFile>,
-) -> (Option<ShutdownReport>, Option<String>) {
-    let path = config.summary_path();
-    let shown = path.display();
-    // `short` for the line on the previous run, `why` with the detail for the archive line.
-    let (short, why) = match read_regular(&path) {
-        Ok(None) => return (None, None),
-        Ok(Some(bytes)) => match serde_json::from_slice::<ShutdownReport>(&bytes) {
-            Ok(summary) => return (Some(summary), None),
-            Err(e) => (
-                format!("its summary {shown} is corrupt"),
-                format!("the previous shutdown summary is corrupt: {e}"),
-            ),
-        },
-        Err(e) => {
-            let what = match files::UnsafePath::find(&e) {
-                Some(refusal) => refusal.what(),
-                None => format!("it cannot be read: {e}"),
-            };
-            (
-                format!("its summary {shown} cannot be used"),
-                format!("the previous shutdown summary cannot be used: {what}"),
-            )
-        }
-    };
-    match files::archive_broken(&path) {
-        Ok(archived_as) => {
-            archived.push(actix_shutdown_actors::ArchivedFile {
-                file: path,
-                archived_as,
-                why,
-            });
-            (None, Some(format!("{short} (archived)")))
-        }
-        Err(err) => {
-            tracing::error!("{why}; archiving it failed: {err}");
-            (
-                None,
-                Some(format!("{short}: {why}; archiving it failed: {err}")),
-            )
-        }
-    }
-}
-
-/// The summary's bytes; `None` when it does not exist. Never through a link, never a FIFO,
-/// at most 64 MiB (a summary is a few kilobytes).
-fn read_regular(path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read as _;
-    const MAX_SUMMARY_BYTES: u64 = 64 * 1024 * 1024;
-    let file = match files::open_for_reading(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut bytes = Vec::new();
-    file.take(MAX_SUMMARY_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_SUMMARY_BYTES {
-        return Err(std::io::Error::other(format!(
-            "it is larger than {MAX_SUMMARY_BYTES} bytes"
-        )));
-    }
-    Ok(Some(bytes))
-}
-
-/// Reads `last_shutdown.json` from a state directory (for `demo-bot report` and operators).
-///
-/// # Errors
-/// The read or parse error, in words naming the file.
-pub fn read_last_shutdown(config: &Config) -> Result<ShutdownReport, String> {
-    let path = config.summary_path();
-    let bytes = read_regular(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .ok_or_else(|| format!("cannot read {}: it does not exist", path.display()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{} is not a valid summary: {e}", path.display()))
 }
 
 fn combine(

@@ -8,14 +8,14 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use actix_shutdown::{
-    CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, Snapshot,
-    StepEvent, StepOutcome, TakeSnapshot,
+    CancellationToken, Config, PreviousRun, QueuedJob, RequeuePolicy, ShutdownHandle,
+    ShutdownReport, Snapshot, Step, StepEvent, StepOutcome, TakeSnapshot,
 };
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -670,10 +670,14 @@ fn register_resources(shutdown: &ShutdownHandle, args: &RunArgs, db: &Db) {
 fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, busy: &Arc<AtomicUsize>) {
     if args.busy_veto {
         let busy = Arc::clone(busy);
+        // Asked again every 100 ms while it defers a signal: say so when the count changes.
+        let last_said = AtomicUsize::new(usize::MAX);
         shutdown.on_shutdown_request("busy-guard", move |request, response| {
             let in_flight = busy.load(Ordering::Relaxed);
             if !request.is_forced() && in_flight > 0 {
-                say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
+                if last_said.swap(in_flight, Ordering::Relaxed) != in_flight {
+                    say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
+                }
                 response.cancel();
             }
         });
@@ -708,7 +712,7 @@ fn schedule_admin_requests(shutdown: &ShutdownHandle, args: &RunArgs) {
 
 fn print_progress(event: &StepEvent) {
     match event {
-        StepEvent::Started { step } if step == "begin" => say!("shutting down..."),
+        StepEvent::Started { step } if *step == Step::Begin => say!("shutting down..."),
         StepEvent::Started { .. } => {}
         StepEvent::Finished { record } => {
             let mark = if record.outcome == StepOutcome::Completed {
@@ -729,7 +733,17 @@ fn print_progress(event: &StepEvent) {
             );
         }
         StepEvent::Escalated { reason } => say!("  escalated to forced: {reason}"),
-        StepEvent::Vetoed { by } => say!(
+        StepEvent::Vetoed { by, deferred: true } => {
+            // The hooks are asked again every 100 ms while they defer: say it once.
+            static SAID: AtomicBool = AtomicBool::new(false);
+            if !SAID.swap(true, Ordering::Relaxed) {
+                say!(
+                    "closing: shutdown canceled by {} for now; deferred until the work in flight ends",
+                    by.join(", ")
+                );
+            }
+        }
+        StepEvent::Vetoed { by, .. } => say!(
             "shutdown request canceled by {}; still running",
             by.join(", ")
         ),
@@ -852,20 +866,36 @@ fn print_report(report: &ShutdownReport) {
 
 fn print_last_report(state_dir: &Path, json: bool) -> ExitCode {
     let config = Config::default().state_dir(state_dir);
-    match actix_shutdown::read_last_shutdown(&config) {
-        Ok(report) if json => {
+    // The summary, the exit marker and the lock read together: an older run's summary is never
+    // shown as the last run's.
+    match actix_shutdown::inspect_previous_run(&config) {
+        Ok(PreviousRun::Finished(report)) if json => {
             say!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             );
             ExitCode::SUCCESS
         }
-        Ok(report) => {
+        Ok(PreviousRun::Finished(report)) => {
             print_report(&report);
             ExitCode::SUCCESS
         }
+        Ok(PreviousRun::Fresh) => {
+            eprintln!(
+                "demo-bot report: no shutdown recorded: {} does not exist",
+                config.summary_path().display()
+            );
+            ExitCode::from(1)
+        }
+        Ok(previous) => {
+            eprintln!("demo-bot report: {previous}");
+            ExitCode::from(1)
+        }
         Err(e) => {
-            eprintln!("demo-bot report: {e}");
+            eprintln!(
+                "demo-bot report: cannot read {}: {e}",
+                config.summary_path().display()
+            );
             ExitCode::from(1)
         }
     }

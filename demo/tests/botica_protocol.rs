@@ -101,9 +101,17 @@ async fn a_busy_bot_answers_not_ready_and_keeps_running_until_a_forced_request()
         .await;
     assert_eq!(forced["packet"]["ready"], true, "{forced}");
     let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
-    assert_eq!(exit.code(), 0, "{exit:?}");
+    // Forced: the non-critical states are skipped, which is a loss, so the exit code says so.
+    assert_eq!(exit.code(), 1, "{exit:?}");
     let summary = state.summary();
     assert_eq!(summary["forced"], true, "{summary:#}");
+    assert_eq!(summary["clean"], false, "{summary:#}");
+    assert!(
+        summary["lost"].as_array().is_some_and(|lost| lost
+            .iter()
+            .any(|l| l == "state reminder_tracking skipped (forced)")),
+        "{summary:#}"
+    );
     assert!(
         summary["vetoes"]
             .as_array()

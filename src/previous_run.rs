@@ -312,6 +312,8 @@ mod tests {
         );
         report.exit_code = exit_code;
         report.clean = exit_code == 0;
+        // Fixed, so that two calls compare equal whatever the clock says between them.
+        report.started_at = "2026-11-26T09:59:59.000Z".into();
         report.finished_at = "2026-11-26T10:00:00.000Z".into();
         report
     }
@@ -388,6 +390,65 @@ mod tests {
         let said = read(&config).to_string();
         assert!(said.contains("lost: task worker-1 aborted"), "{said}");
         assert!(!said.contains("cleanly"), "{said}");
+    }
+
+    #[test]
+    fn a_corrupt_summary_is_archived_and_the_outcome_unknown_not_a_fresh_start() {
+        let (_dir, config) = state(None, Some("0\n"));
+        std::fs::write(config.summary_path(), b"{\"version\":2,\"star").unwrap();
+        let mut archived = Vec::new();
+
+        let previous = PreviousRun::read(&config, PreviousLock::None, &mut archived);
+
+        assert!(
+            matches!(
+                &previous,
+                PreviousRun::Unknown {
+                    exit_code: Some(0),
+                    ..
+                }
+            ),
+            "{previous:?}"
+        );
+        let said = previous.to_string();
+        assert!(
+            said.contains("unknown") && said.contains("corrupt"),
+            "{said}"
+        );
+        assert_eq!(archived.len(), 1, "{archived:?}");
+        assert!(
+            !config.summary_path().exists(),
+            "the corrupt summary was archived"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_summary_that_is_a_symlink_or_a_fifo_is_archived_without_being_read() {
+        let (dir, config) = state(None, None);
+        let decoy = dir.path().join("decoy.json");
+        std::fs::write(&decoy, serde_json::to_vec(&summary(0)).unwrap()).unwrap();
+        std::os::unix::fs::symlink(&decoy, config.summary_path()).unwrap();
+        let mut archived = Vec::new();
+        let previous = PreviousRun::read(&config, PreviousLock::None, &mut archived);
+        assert!(
+            matches!(previous, PreviousRun::Unknown { .. }),
+            "{previous:?}"
+        );
+        assert!(archived[0].why.contains("symbolic link"), "{archived:?}");
+
+        let fifo = std::ffi::CString::new(config.exit_marker_path().as_os_str().as_encoded_bytes())
+            .unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        // A FIFO as the marker: read without blocking, reported unreadable.
+        assert_eq!(
+            read(&config),
+            PreviousRun::Unrecorded {
+                exit_code: None,
+                earlier_summary: None
+            }
+        );
     }
 
     #[test]

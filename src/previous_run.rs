@@ -178,6 +178,8 @@ fn read_summary(
     // `short` for the line on the previous run, `why` with the detail for the archive line.
     let (short, why) = match read_regular(&path, MAX_SUMMARY_BYTES) {
         Ok(None) => return Err(None),
+        // A directory in its place is no summary (its write failed), not a file to archive.
+        Err(e) if is_directory(&e) => return Err(None),
         Ok(Some((bytes, written))) => match serde_json::from_slice::<ShutdownReport>(&bytes) {
             Ok(summary) => return Ok((summary, written)),
             Err(e) => (
@@ -210,6 +212,16 @@ fn read_summary(
             Err(Some(format!("{short}: {why}; archiving it failed: {err}")))
         }
     }
+}
+
+/// True when `error` is the refusal of a directory where a file was expected.
+fn is_directory(error: &std::io::Error) -> bool {
+    files::UnsafePath::find(error).is_some_and(|refusal| {
+        matches!(
+            refusal.problem,
+            files::Problem::NotRegular { kind: "directory" }
+        )
+    })
 }
 
 /// A summary is a few kilobytes; anything far larger is not one.
@@ -287,17 +299,26 @@ pub fn inspect_previous_run(config: &Config) -> std::io::Result<PreviousRun> {
             }
         },
     };
-    let mut unused = Vec::new();
-    let summary = read_regular(&config.summary_path(), MAX_SUMMARY_BYTES)
-        .ok()
-        .flatten()
-        .and_then(|(bytes, _)| serde_json::from_slice::<ShutdownReport>(&bytes).ok());
-    if summary.is_none() && config.summary_path().is_file() {
-        return Err(std::io::Error::other(format!(
-            "{} is not a valid summary; the next boot archives it",
-            config.summary_path().display()
-        )));
+    // What boot would archive is reported here and left in place.
+    let path = config.summary_path();
+    match read_regular(&path, MAX_SUMMARY_BYTES) {
+        Ok(None) => {}
+        Err(e) if is_directory(&e) => {}
+        Ok(Some((bytes, _))) if serde_json::from_slice::<ShutdownReport>(&bytes).is_ok() => {}
+        Ok(Some(_)) => {
+            return Err(std::io::Error::other(format!(
+                "{} is not a valid summary; the next boot archives it",
+                path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(std::io::Error::other(format!(
+                "{} cannot be used ({e}); the next boot archives it",
+                path.display()
+            )));
+        }
     }
+    let mut unused = Vec::new();
     Ok(PreviousRun::read(config, lock, &mut unused))
 }
 
@@ -448,6 +469,27 @@ mod tests {
                 exit_code: None,
                 earlier_summary: None
             }
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn inspecting_reports_an_unusable_summary_and_leaves_it_in_place() {
+        let (_dir, config) = state(None, None);
+        let fifo =
+            std::ffi::CString::new(config.summary_path().as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+
+        let said = inspect_previous_run(&config).unwrap_err().to_string();
+
+        assert!(
+            said.contains("FIFO") && said.contains("next boot archives it"),
+            "{said}"
+        );
+        assert!(
+            config.summary_path().exists(),
+            "inspecting archived the summary"
         );
     }
 

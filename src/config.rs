@@ -2,10 +2,14 @@
 //! shutdown may take, which exit codes mean what. Every name and bound is configurable;
 //! [`Config::validate`] refuses what cannot work.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_shutdown_actors::{ExitCodes, LogOptions, StepTimeouts, defaults};
+
+mod view;
+
+pub use view::ConfigView;
 
 /// Where files go and how long each part of the shutdown may take. Start from
 /// [`Config::default`] and change what you need.
@@ -205,10 +209,6 @@ impl Config {
         self
     }
 
-    /// The `stop_timeout` in force, if any.
-    pub fn stop_timeout_value(&self) -> Option<Duration> {
-        self.stop_timeout
-    }
     setter!(
         /// Time past the deadline before the hard-deadline thread ends the process even if the
         /// actor thread is blocked (default 2 s); `None` disables the thread.
@@ -281,9 +281,10 @@ impl Config {
         self
     }
 
-    /// The state directory.
-    pub fn state_dir_path(&self) -> &Path {
-        &self.state_dir
+    /// Every setting, read back under its setter's name: `config.get().grace()`. See
+    /// [`ConfigView`] for why getters live there.
+    pub fn get(&self) -> ConfigView<'_> {
+        ConfigView::new(self)
     }
 
     /// Path of the lock file.
@@ -311,11 +312,6 @@ impl Config {
         self.state_dir.join(&self.log_dir).join(&self.crash_file)
     }
 
-    /// The hook budget in force.
-    pub fn hook_budget_value(&self) -> Duration {
-        self.hook_budget
-    }
-
     /// Stems of the library's own files in the state directory (summary, lock, marker): no
     /// state may take these names.
     pub(crate) fn own_file_stems(&self) -> Vec<String> {
@@ -328,11 +324,6 @@ impl Config {
         .iter()
         .map(|name| name.strip_suffix(".json").unwrap_or(name).to_owned())
         .collect()
-    }
-
-    /// The configured exit codes.
-    pub fn exit_code_table(&self) -> ExitCodes {
-        self.exit_codes
     }
 
     /// Checks every value.

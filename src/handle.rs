@@ -64,7 +64,7 @@ pub struct ShutdownHandle {
 impl std::fmt::Debug for ShutdownHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ShutdownHandle")
-            .field("state_dir", &self.inner.config.state_dir_path())
+            .field("state_dir", &self.inner.config.get().state_dir())
             .field("closing", &self.is_closing())
             .finish_non_exhaustive()
     }
@@ -79,7 +79,7 @@ impl ShutdownHandle {
         log_queue: LogQueue,
         hard_deadline: Option<HardDeadlineThread>,
     ) -> Self {
-        let store = StateStore::new(config.state_dir_path());
+        let store = StateStore::new(config.get().state_dir());
         Self {
             inner: Arc::new(Inner {
                 status,
@@ -157,7 +157,7 @@ impl ShutdownHandle {
     /// Resolves with the report once the shutdown has finished.
     pub fn wait(&self) -> impl Future<Output = Arc<ShutdownReport>> + 'static {
         let supervisor = self.inner.actors.supervisor.clone();
-        let codes = self.inner.config.exit_code_table();
+        let codes = self.inner.config.get().exit_codes();
         async move {
             match supervisor.send(WaitForShutdown).await {
                 Ok(report) => report,
@@ -490,7 +490,7 @@ impl ShutdownHandle {
             lock_path: Some(config.lock_path()),
             exit_marker: Some(config.exit_marker_path()),
             log_queue: Some(self.inner.log_queue.clone()),
-            exit_code: config.exit_code_table().failed,
+            exit_code: config.get().exit_codes().failed,
         }
         .exit(why)
     }

@@ -69,14 +69,14 @@ impl ShutdownBuilder {
     /// start time and the lock path), or an unusable state directory or log file (1).
     pub async fn start(self) -> Result<(ShutdownHandle, BootReport), StartError> {
         let config = self.config;
-        let codes = config.exit_code_table();
+        let codes = config.get().exit_codes();
         let fail = |kind: StartErrorKind| StartError::new(kind, codes);
         // First, so that a signal during boot is acted on once boot completes.
         if config.signals {
             signals::catch_signals().map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
         config.validate().map_err(|e| fail(e.into()))?;
-        let dir = config.state_dir_path().to_owned();
+        let dir = config.get().state_dir().to_owned();
         files::ensure_private_dir(&dir).map_err(|source| {
             fail(StartErrorKind::StateDir {
                 path: dir.clone(),

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::request::RequestSource;
 use crate::step::Step;
 
+mod display;
+
 /// Version of the `last_shutdown.json` format written by this crate.
 pub const SUMMARY_VERSION: u32 = 2;
 

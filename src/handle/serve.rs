@@ -34,6 +34,7 @@ impl ShutdownHandle {
     /// shutdown.serve("api", server);
     /// # Ok(()) }
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn serve<F, I, S, B>(
         &self,
         name: impl Into<String>,

@@ -33,6 +33,14 @@ pub enum StartErrorKind {
     /// The signal handlers could not be installed.
     #[error("cannot install the signal handlers: {0}")]
     Signals(std::io::Error),
+    /// [`ShutdownBuilder::start`](crate::ShutdownBuilder::start) was awaited outside a running
+    /// actix System (say, under `#[tokio::main]`): the actors have nowhere to run. Exit code 2,
+    /// as for a bad configuration: restarting the same program cannot fix it. Nothing was
+    /// created: no lock, no log.
+    #[error(
+        "actix-shutdown must start inside a running actix System: use #[actix::main] (or actix::System::new().block_on) instead of #[tokio::main]"
+    )]
+    NoActixSystem,
 }
 
 /// Start failed; [`exit_code`](Self::exit_code) says how the process should end.
@@ -65,10 +73,10 @@ impl StartError {
     }
 
     /// The numeric exit code: `already_running` (73) for a live lock holder, `config` (2) for
-    /// bad configuration, `failed` (1) otherwise.
+    /// bad configuration or a start outside an actix System, `failed` (1) otherwise.
     pub fn code(&self) -> i32 {
         match &self.kind {
-            StartErrorKind::Config(_) => self.codes.config,
+            StartErrorKind::Config(_) | StartErrorKind::NoActixSystem => self.codes.config,
             StartErrorKind::Lock(LockError::AlreadyRunning { .. }) => self.codes.already_running,
             _ => self.codes.failed,
         }

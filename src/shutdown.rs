@@ -65,12 +65,17 @@ impl ShutdownBuilder {
     /// Boots: must run inside an actix System.
     ///
     /// # Errors
-    /// Bad configuration (exit code 2), a live instance holding the lock (73, naming its pid,
-    /// start time and the lock path), or an unusable state directory or log file (1).
+    /// Bad configuration or no running actix System (exit code 2), a live instance holding the
+    /// lock (73, naming its pid, start time and the lock path), or an unusable state directory
+    /// or log file (1).
     pub async fn start(self) -> Result<(ShutdownHandle, BootReport), StartError> {
         let config = self.config;
         let codes = config.get().exit_codes();
         let fail = |kind: StartErrorKind| StartError::new(kind, codes);
+        // Before anything touches the disk: outside a System the actors cannot start.
+        if System::try_current().is_none() {
+            return Err(fail(StartErrorKind::NoActixSystem));
+        }
         // First, so that a signal during boot is acted on once boot completes.
         if config.signals {
             signals::catch_signals().map_err(|e| fail(StartErrorKind::Signals(e)))?;

@@ -157,16 +157,19 @@ mod signals;
 #[cfg_attr(docsrs, doc(cfg(feature = "systemd")))]
 pub mod systemd;
 
+pub use actix;
 pub use actix_shutdown_actors as actors;
 pub use actix_shutdown_actors::messages::{
-    Drain, HookId, RequestAnswer, Snapshot, StepEvent, SupervisorState, TakeSnapshot, TaskInfo,
-    TaskOptions, TaskState,
+    Drain, FlushAck, HookId, RequestAnswer, ShutdownRequested, Snapshot, SnapshotResult, StepEvent,
+    SupervisorState, TakeSnapshot, TaskInfo, TaskOptions, TaskResult, TaskState,
 };
+pub use actix_shutdown_actors::supervisor;
 pub use actix_shutdown_actors::{
-    ArchivedFile, ClosingFlag, DrainRecord, ExitCodes, FileRecord, FoundState, Loaded, LockError,
-    LockInfo, LogOptions, LoggerError, ParticipantOutcome, PersistError, RequestSource,
-    ResourceRecord, ShutdownReport, ShutdownRequest, ShutdownResponse, Step, StepOutcome,
-    StepRecord, StepTimeouts, TaskError, TaskOutcome, TaskRecord, VetoRecord,
+    ArchivedFile, ClosingFlag, DrainRecord, ExitCodes, FileRecord, FoundState, HookRecord, Loaded,
+    LockError, LockHolder, LockInfo, LogOptions, LogQueue, LoggerError, ParticipantOutcome,
+    PersistError, RequestSource, ResourceRecord, SUMMARY_VERSION, ShutdownReport, ShutdownRequest,
+    ShutdownResponse, Step, StepOutcome, StepRecord, StepTimeouts, TaskError, TaskOutcome,
+    TaskRecord, UnknownStep, VetoRecord,
 };
 pub use boot::{BootReport, PreviousRun, RestoredQueue};
 pub use config::{Config, ConfigError, ConfigView};
@@ -175,4 +178,5 @@ pub use handle::{ShutdownHandle, TaskSpawner};
 pub use rehydrate::{DroppedJobs, QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
 pub use shutdown::{Shutdown, ShutdownBuilder, read_last_shutdown};
 pub use signals::catch_signals;
-pub use tokio_util::sync::CancellationToken;
+pub use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+pub use tokio_util::task::task_tracker::TrackedFuture;

@@ -53,7 +53,7 @@ async fn boot_report_tells_the_previous_run_and_counts_the_queues_restored_since
     assert!(first.wait().await.clean);
 
     let (second, boot) = start(tmp.path(), |c| c).await;
-    assert!(matches!(boot.previous, PreviousRun::Clean(_)), "{boot}");
+    assert!(matches!(boot.previous, PreviousRun::Finished(_)), "{boot}");
     assert_eq!(boot.state("queue").map(|s| s.entries), Some(3));
     assert!(boot.restored_queues.is_empty());
 

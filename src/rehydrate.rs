@@ -30,6 +30,7 @@ pub trait QueuedJob {
 ///
 /// let mut policy = RequeuePolicy::default();
 /// policy.max_age = Duration::from_secs(3600);
+/// assert_eq!(policy.future_tolerance, RequeuePolicy::default().future_tolerance);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -101,12 +101,44 @@ impl ShutdownHandle {
     }
 
     /// True once the shutdown has begun: producers stop taking new work. One atomic load.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// assert!(!shutdown.is_closing());
+    /// shutdown.shutdown("admin:stop").await;
+    /// assert!(shutdown.wait().await.clean);
+    /// assert!(shutdown.is_closing());
+    /// # }
+    /// ```
     #[inline]
     pub fn is_closing(&self) -> bool {
         self.inner.closing.is_closing()
     }
 
     /// The flag behind [`is_closing`](Self::is_closing), to hand to producers.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// // A producer on its own thread checks the flag before taking each job.
+    /// let closing = shutdown.closing_flag();
+    /// let producer = std::thread::spawn(move || {
+    ///     let mut taken = 0;
+    ///     while !closing.is_closing() && taken < 3 {
+    ///         taken += 1; // take a job
+    ///     }
+    ///     taken
+    /// });
+    /// assert_eq!(producer.join().unwrap(), 3);
+    /// # }
+    /// ```
     pub fn closing_flag(&self) -> ClosingFlag {
         self.inner.closing.clone()
     }
@@ -115,6 +147,23 @@ impl ShutdownHandle {
     /// graceful request. It does not wait for the pipeline; see [`wait`](Self::wait). When
     /// the Supervisor is gone (its System stopped after the shutdown), the answer is `ready`
     /// and `joined`: there is nothing left to stop.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::{RequestSource, ShutdownRequest};
+    ///
+    /// let request = ShutdownRequest::forced(RequestSource::Watchdog, "watchdog:stuck");
+    /// let answer = shutdown.request(request).await;
+    /// assert!(answer.ready); // a forced request cannot be canceled
+    /// let report = shutdown.wait().await;
+    /// assert!(report.forced);
+    /// assert_eq!(report.reason, "watchdog:stuck");
+    /// # }
+    /// ```
     pub fn request(
         &self,
         request: ShutdownRequest,
@@ -135,6 +184,24 @@ impl ShutdownHandle {
     }
 
     /// Sends a request without waiting for the answer (from signal handlers, other threads).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::{RequestSource, ShutdownRequest};
+    ///
+    /// let handle = shutdown.clone();
+    /// std::thread::spawn(move || {
+    ///     // e.g. a health checker on its own thread
+    ///     handle.request_detached(ShutdownRequest::graceful(RequestSource::Watchdog, "watchdog:unhealthy"));
+    /// });
+    /// let report = shutdown.wait().await;
+    /// assert_eq!(report.reason, "watchdog:unhealthy");
+    /// # }
+    /// ```
     pub fn request_detached(&self, request: ShutdownRequest) {
         self.inner
             .actors
@@ -143,6 +210,19 @@ impl ShutdownHandle {
     }
 
     /// A graceful admin shutdown with this reason (e.g. `admin:shutdown`).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// let answer = shutdown.shutdown("admin:shutdown").await;
+    /// assert!(answer.ready);
+    /// let report = shutdown.wait().await;
+    /// assert_eq!(report.exit_code, 0);
+    /// # }
+    /// ```
     pub fn shutdown(
         &self,
         reason: impl Into<String>,
@@ -151,6 +231,19 @@ impl ShutdownHandle {
     }
 
     /// A graceful admin shutdown that ends with the restart exit code (75 by default).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// shutdown.restart("admin:restart").await;
+    /// let report = shutdown.wait().await;
+    /// assert!(report.restart);
+    /// assert_eq!(report.exit_code, 75); // systemd: RestartForceExitStatus=75
+    /// # }
+    /// ```
     pub fn restart(
         &self,
         reason: impl Into<String>,
@@ -159,6 +252,26 @@ impl ShutdownHandle {
     }
 
     /// Resolves with the report once the shutdown has finished.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// #[actix::main]
+    /// async fn main() -> std::process::ExitCode {
+    ///     # let dir = tempfile::tempdir().unwrap();
+    ///     let config = Config::default().state_dir("state");
+    ///     # let config = config.state_dir(dir.path()).signals(false);
+    ///     let (shutdown, _boot) = match Shutdown::builder(config).start().await {
+    ///         Ok(started) => started,
+    ///         Err(e) => return e.exit_code(),
+    ///     };
+    ///     # shutdown.shutdown("admin:stop").await;
+    ///     let report = shutdown.wait().await; // until a signal or a request ends the run
+    ///     println!("{report}");
+    ///     report.process_exit_code()
+    /// }
+    /// ```
     pub fn wait(&self) -> impl Future<Output = Arc<ShutdownReport>> + 'static {
         let supervisor = self.inner.actors.supervisor.clone();
         let codes = self.inner.config.get().exit_codes();
@@ -172,11 +285,42 @@ impl ShutdownHandle {
 
     /// Where the Supervisor is, at once and from any thread (no message round-trip, so it
     /// answers even while hooks hold the Supervisor's mailbox).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::SupervisorState;
+    ///
+    /// assert_eq!(shutdown.status_now(), SupervisorState::Running);
+    /// shutdown.shutdown("admin:stop").await;
+    /// shutdown.wait().await;
+    /// assert_eq!(shutdown.status_now(), SupervisorState::Finished { exit_code: 0 });
+    /// # }
+    /// ```
     pub fn status_now(&self) -> SupervisorState {
         self.inner.status.get()
     }
 
     /// The background tasks.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::TaskError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::CancellationToken;
+    ///
+    /// shutdown.tasks().spawn("poller", |cancel: CancellationToken| async move {
+    ///     cancel.cancelled().await;
+    /// })?;
+    /// assert_eq!(shutdown.tasks().list().await.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn tasks(&self) -> TaskSpawner {
         TaskSpawner {
             monitor: self.inner.actors.tasks.clone(),
@@ -188,6 +332,22 @@ impl ShutdownHandle {
 
     /// Registers an async closer, run at CloseAll (newest first) within the default close
     /// timeout; its error is reported.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// shutdown.on_close("db", || async {
+    ///     // pool.close().await
+    ///     Ok::<(), std::io::Error>(())
+    /// });
+    /// shutdown.shutdown("admin:stop").await;
+    /// let report = shutdown.wait().await;
+    /// assert_eq!(report.resources[0].name, "db");
+    /// # }
+    /// ```
     pub fn on_close<F, Fut, R>(&self, name: impl Into<String>, close: F)
     where
         F: FnOnce() -> Fut + Send + 'static,
@@ -198,6 +358,22 @@ impl ShutdownHandle {
     }
 
     /// As [`on_close`](Self::on_close), with its own timeout.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::time::Duration;
+    ///
+    /// shutdown.on_close_within("broker", Some(Duration::from_secs(1)), || async {
+    ///     // connection.close().await
+    /// });
+    /// shutdown.shutdown("admin:stop").await;
+    /// assert!(shutdown.wait().await.clean);
+    /// # }
+    /// ```
     pub fn on_close_within<F, Fut, R>(
         &self,
         name: impl Into<String>,
@@ -224,6 +400,36 @@ impl ShutdownHandle {
     /// there and logged (an error record, also in `crash.log`), and a state registered after
     /// the shutdown has written the states is never written. Register at boot.
     ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::PersistError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix::prelude::*;
+    /// use actix_shutdown::{Snapshot, SnapshotResult, TakeSnapshot};
+    ///
+    /// struct Cache(Vec<String>);
+    /// impl Actor for Cache {
+    ///     type Context = Context<Self>;
+    /// }
+    /// impl Handler<TakeSnapshot> for Cache {
+    ///     type Result = SnapshotResult;
+    ///     fn handle(&mut self, _: TakeSnapshot, _: &mut Context<Self>) -> SnapshotResult {
+    ///         Ok(Snapshot::of(self.0.clone()))
+    ///     }
+    /// }
+    ///
+    /// let cache = Cache(vec!["a".into()]).start();
+    /// shutdown.persist("cache", cache.recipient())?;
+    /// shutdown.shutdown("admin:stop").await;
+    /// shutdown.wait().await;
+    /// let saved: Vec<String> = shutdown.load("cache")?.into_value().unwrap();
+    /// assert_eq!(saved, ["a"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// An invalid state name (path separators, `..`, reserved names, the library's own files).
     pub fn persist(
@@ -235,6 +441,36 @@ impl ShutdownHandle {
     }
 
     /// As [`persist`](Self::persist), for state that is written even in a forced shutdown.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::PersistError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix::prelude::*;
+    /// use actix_shutdown::{RequestSource, ShutdownRequest, Snapshot, SnapshotResult, TakeSnapshot};
+    ///
+    /// struct Cache(Vec<String>);
+    /// impl Actor for Cache {
+    ///     type Context = Context<Self>;
+    /// }
+    /// impl Handler<TakeSnapshot> for Cache {
+    ///     type Result = SnapshotResult;
+    ///     fn handle(&mut self, _: TakeSnapshot, _: &mut Context<Self>) -> SnapshotResult {
+    ///         Ok(Snapshot::of(self.0.clone()))
+    ///     }
+    /// }
+    ///
+    /// let ledger = Cache(vec!["paid".into()]).start();
+    /// shutdown.persist_critical("ledger", ledger.recipient())?;
+    /// // A forced shutdown writes critical state only.
+    /// shutdown.request(ShutdownRequest::forced(RequestSource::Api, "api:kill")).await;
+    /// shutdown.wait().await;
+    /// assert!(shutdown.load::<Vec<String>>("ledger")?.into_value().is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// An invalid state name.
@@ -250,6 +486,24 @@ impl ShutdownHandle {
     /// Persister off the actor thread. For a large state kept as an immutable snapshot, return
     /// an `Arc` of it: no deep copy is made.
     ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::PersistError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let queue = Arc::new(Mutex::new(vec![1, 2, 3]));
+    /// let snapshot = Arc::clone(&queue);
+    /// shutdown.persist_fn("queue", move || snapshot.lock().unwrap().clone())?;
+    /// shutdown.shutdown("admin:stop").await;
+    /// shutdown.wait().await;
+    /// assert_eq!(shutdown.load::<Vec<u32>>("queue")?.into_value(), Some(vec![1, 2, 3]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// An invalid state name.
     pub fn persist_fn<F, T>(&self, name: impl Into<String>, snapshot: F) -> Result<(), PersistError>
@@ -262,6 +516,24 @@ impl ShutdownHandle {
 
     /// As [`persist_fn`](Self::persist_fn), for state that is written even in a forced
     /// shutdown.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::PersistError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::{RequestSource, ShutdownRequest};
+    ///
+    /// shutdown.persist_critical_fn("balance", || 42_u64)?;
+    /// shutdown.persist_fn("cache", || vec!["warm"])?;
+    /// shutdown.request(ShutdownRequest::forced(RequestSource::Api, "api:kill")).await;
+    /// let report = shutdown.wait().await;
+    /// assert_eq!(shutdown.load::<u64>("balance")?.into_value(), Some(42));
+    /// assert!(report.lost.iter().any(|l| l.starts_with("state cache skipped")));
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// An invalid state name.
@@ -337,6 +609,23 @@ impl ShutdownHandle {
     /// that does not fit `T` is archived as `<file>.broken.<UTC timestamp>` and reported as
     /// [`Loaded::Archived`]: start empty.
     ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::PersistError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::Loaded;
+    ///
+    /// match shutdown.load::<Vec<String>>("queue")? {
+    ///     Loaded::Restored { value, saved_at } => println!("{} jobs saved at {saved_at}", value.len()),
+    ///     Loaded::Archived(file) => eprintln!("{}: {}; starting empty", file.file.display(), file.why),
+    ///     Loaded::Missing => println!("first start"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// An invalid name, or a read or archive failure (the file is then untouched).
     pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Loaded<T>, PersistError> {
@@ -347,6 +636,30 @@ impl ShutdownHandle {
     /// future nor too old, ids unique); the counts of dropped jobs go into the
     /// [`boot_report`](Self::boot_report). A corrupt file is archived, as with
     /// [`load`](Self::load), and the queue starts empty.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::PersistError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::time::SystemTime;
+    /// use actix_shutdown::{QueuedJob, RequeuePolicy};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Job { id: u64, created_at: SystemTime }
+    /// impl QueuedJob for Job {
+    ///     type Id = u64;
+    ///     fn id(&self) -> u64 { self.id }
+    ///     fn created_at(&self) -> SystemTime { self.created_at }
+    /// }
+    ///
+    /// let restored = shutdown.load_queue::<Job>("jobs", &RequeuePolicy::default())?;
+    /// assert!(restored.jobs.is_empty()); // nothing saved yet
+    /// assert_eq!(shutdown.boot_report().unwrap().restored_queues[0].name, "jobs");
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// As [`load`](Self::load).
@@ -382,6 +695,18 @@ impl ShutdownHandle {
     }
 
     /// The boot report, including the queues restored since.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// let boot = shutdown.boot_report().expect("set at start");
+    /// assert!(!boot.recovered_from_crash());
+    /// println!("{boot}");
+    /// # }
+    /// ```
     pub fn boot_report(&self) -> Option<BootReport> {
         self.inner
             .boot
@@ -397,6 +722,31 @@ impl ShutdownHandle {
     /// Registers a hook, run for every shutdown request in registration order. Calling
     /// `response.cancel()` on a graceful request cancels it; forced requests ignore cancels.
     /// A panicking hook is recorded and does not cancel.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    ///
+    /// let busy = Arc::new(AtomicBool::new(true));
+    /// let flag = Arc::clone(&busy);
+    /// shutdown.on_shutdown_request("busy", move |request, response| {
+    ///     if !request.is_forced() && flag.load(Ordering::SeqCst) {
+    ///         response.cancel();
+    ///     }
+    /// });
+    /// let answer = shutdown.shutdown("admin:stop").await;
+    /// assert!(!answer.ready);
+    /// assert_eq!(answer.vetoed_by, ["busy"]);
+    /// busy.store(false, Ordering::SeqCst);
+    /// assert!(shutdown.shutdown("admin:stop").await.ready);
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn on_shutdown_request<F>(&self, name: impl Into<String>, hook: F) -> HookId
     where
         F: Fn(&ShutdownRequest, &ShutdownResponse) + Send + 'static,
@@ -412,6 +762,24 @@ impl ShutdownHandle {
 
     /// Registers an async hook, bounded by the hook budget; its error is recorded (it does
     /// not cancel).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// shutdown.on_shutdown_request_async("jobs", |request, response| async move {
+    ///     let in_flight = 0; // e.g. ask the queue actor
+    ///     if in_flight > 0 && !request.is_forced() {
+    ///         response.cancel();
+    ///     }
+    ///     Ok::<(), std::io::Error>(())
+    /// });
+    /// assert!(shutdown.shutdown("admin:stop").await.ready);
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn on_shutdown_request_async<F, Fut, E>(&self, name: impl Into<String>, hook: F) -> HookId
     where
         F: Fn(ShutdownRequest, ShutdownResponse) -> Fut + Send + 'static,
@@ -430,6 +798,37 @@ impl ShutdownHandle {
     /// Registers an actor as a hook: it receives
     /// [`ShutdownRequested`](actix_shutdown_actors::messages::ShutdownRequested) for every
     /// request, bounded by the hook budget.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix::prelude::*;
+    /// use actix_shutdown::ShutdownRequested;
+    ///
+    /// struct Queue { in_flight: usize }
+    /// impl Actor for Queue {
+    ///     type Context = Context<Self>;
+    /// }
+    /// impl Handler<ShutdownRequested> for Queue {
+    ///     type Result = Result<(), String>;
+    ///     fn handle(&mut self, msg: ShutdownRequested, _: &mut Context<Self>) -> Self::Result {
+    ///         if self.in_flight > 0 && !msg.request.is_forced() {
+    ///             msg.response.cancel();
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let queue = Queue { in_flight: 2 }.start();
+    /// shutdown.on_shutdown_request_actor("queue", queue.recipient());
+    /// assert_eq!(shutdown.shutdown("admin:stop").await.vetoed_by, ["queue"]);
+    /// # shutdown.request(actix_shutdown::ShutdownRequest::forced(actix_shutdown::RequestSource::Api, "end")).await;
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn on_shutdown_request_actor(
         &self,
         name: impl Into<String>,
@@ -445,11 +844,42 @@ impl ShutdownHandle {
     }
 
     /// Removes a hook.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// let id = shutdown.on_shutdown_request("maintenance", |_, response| response.cancel());
+    /// assert!(!shutdown.shutdown("admin:stop").await.ready);
+    /// shutdown.remove_hook(id);
+    /// assert!(shutdown.shutdown("admin:stop").await.ready);
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn remove_hook(&self, id: HookId) {
         self.inner.actors.supervisor.do_send(UnregisterHook(id));
     }
 
     /// How many jobs are pending, recorded as `pending_jobs` in the summary.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let pending = Arc::new(AtomicU64::new(3));
+    /// let probe = Arc::clone(&pending);
+    /// shutdown.set_pending_jobs(move || probe.load(Ordering::Relaxed));
+    /// shutdown.shutdown("admin:stop").await;
+    /// assert_eq!(shutdown.wait().await.pending_jobs, Some(3));
+    /// # }
+    /// ```
     pub fn set_pending_jobs<F: Fn() -> u64 + Send + 'static>(&self, probe: F) {
         self.inner
             .actors
@@ -458,6 +888,19 @@ impl ShutdownHandle {
     }
 
     /// Flushes the log queue: resolves once every record emitted before the call is on disk.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::LoggerError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// tracing::info!("the nightly import is done");
+    /// let ack = shutdown.flush_logs().await?; // on disk now, in logs/log.txt
+    /// assert!(ack.written >= 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn flush_logs(&self) -> impl Future<Output = Result<FlushAck, LoggerError>> + 'static {
         let logger = self.inner.actors.logger.clone();
         async move {
@@ -469,16 +912,61 @@ impl ShutdownHandle {
     }
 
     /// The log queue: a `MakeWriter` for composing your own subscriber.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::default().install_tracing(false); // compose the subscriber yourself
+    /// # let config = config.state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (shutdown, _boot) = Shutdown::builder(config).start().await.unwrap();
+    /// let to_file = tracing_subscriber::fmt::layer()
+    ///     .with_ansi(false)
+    ///     .with_writer(shutdown.log_queue().clone());
+    /// tracing_subscriber::registry().with(to_file).init();
+    /// tracing::info!("into logs/log.txt, flushed at the shutdown");
+    /// # }
+    /// ```
     pub fn log_queue(&self) -> &LogQueue {
         &self.inner.log_queue
     }
 
     /// The configuration in force.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(shutdown.config().get().grace(), Duration::from_secs(10));
+    /// println!("state in {}", shutdown.config().get().state_dir().display());
+    /// # }
+    /// ```
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
 
     /// The Supervisor, for actor-level use.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::SupervisorState;
+    /// use actix_shutdown::actors::messages::GetStatus;
+    ///
+    /// let state = shutdown.supervisor().send(GetStatus).await.unwrap();
+    /// assert_eq!(state, SupervisorState::Running);
+    /// # }
+    /// ```
     pub fn supervisor(&self) -> &Addr<Supervisor> {
         &self.inner.actors.supervisor
     }
@@ -533,6 +1021,31 @@ impl TaskSpawner {
     /// listed up to [`ENDED_KEPT`](actix_shutdown_actors::ENDED_KEPT); older ones give their
     /// slot to new tasks, so spawning a task per job does not grow the monitor.
     ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::TaskError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::CancellationToken;
+    ///
+    /// let tasks = shutdown.tasks();
+    /// tasks.spawn("reminders", |cancel: CancellationToken| async move {
+    ///     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    ///     loop {
+    ///         tokio::select! {
+    ///             () = cancel.cancelled() => break,
+    ///             _ = tick.tick() => { /* send the reminders that are due */ }
+    ///         }
+    ///     }
+    /// })?;
+    /// shutdown.shutdown("admin:stop").await;
+    /// assert_eq!(shutdown.wait().await.tasks[0].name, "reminders");
+    /// assert!(tasks.spawn("late", |_: CancellationToken| async {}).is_err()); // closing
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// [`TaskError::Closing`] once the shutdown has begun.
     pub fn spawn<F, Fut, R>(&self, name: impl Into<String>, task: F) -> Result<(), TaskError>
@@ -545,6 +1058,25 @@ impl TaskSpawner {
     }
 
     /// As [`spawn`](Self::spawn), with a grace of its own and a restart policy.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::TaskError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::time::Duration;
+    /// use actix_shutdown::{CancellationToken, TaskOptions};
+    ///
+    /// let mut options = TaskOptions::default();
+    /// options.grace = Some(Duration::from_secs(1)); // aborted 1 s after its token fires
+    /// options.restart_on_failure = true;            // restarted with backoff if it fails
+    /// shutdown.tasks().spawn_with("consumer", options, |cancel: CancellationToken| async move {
+    ///     cancel.cancelled().await;
+    /// })?;
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// [`TaskError::Closing`] once the shutdown has begun.
@@ -584,6 +1116,24 @@ impl TaskSpawner {
     }
 
     /// Lists the tasks: name, state, restarts, last error.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::TaskError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::{CancellationToken, TaskState};
+    ///
+    /// shutdown.tasks().spawn("poller", |cancel: CancellationToken| async move {
+    ///     cancel.cancelled().await;
+    /// })?;
+    /// for task in shutdown.tasks().list().await {
+    ///     assert_eq!((task.name.as_str(), &task.state), ("poller", &TaskState::Running));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list(&self) -> impl Future<Output = Vec<TaskInfo>> + 'static {
         let monitor = self.monitor.clone();
         async move { monitor.send(GetTasks).await.unwrap_or_default() }

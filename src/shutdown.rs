@@ -26,6 +26,21 @@ pub struct Shutdown;
 
 impl Shutdown {
     /// A builder for this configuration.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::default().state_dir("state");
+    /// # let config = config.state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (shutdown, boot) = Shutdown::builder(config).start().await.unwrap();
+    /// println!("{boot}");
+    /// # shutdown.shutdown("admin:stop").await;
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn builder(config: Config) -> ShutdownBuilder {
         ShutdownBuilder {
             config,
@@ -51,6 +66,27 @@ impl std::fmt::Debug for ShutdownBuilder {
 impl ShutdownBuilder {
     /// Called for every pipeline step as it starts and ends (e.g. to print progress); may be
     /// called several times, each listener gets every event in order.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown, StepEvent};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (shutdown, _boot) = Shutdown::builder(config)
+    ///     .on_progress(|event| {
+    ///         if let StepEvent::Finished { record } = event {
+    ///             println!("{:<16} {} in {} ms", record.name, record.outcome, record.duration_ms);
+    ///         }
+    ///     })
+    ///     .start()
+    ///     .await
+    ///     .unwrap();
+    /// # shutdown.shutdown("admin:stop").await;
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn on_progress<F: Fn(&StepEvent) + Send + Sync + 'static>(mut self, f: F) -> Self {
         self.progress.push(Arc::new(f));
         self
@@ -58,11 +94,37 @@ impl ShutdownBuilder {
 
     /// The configuration this builder starts with (for integrations that size their
     /// timeouts from it, such as `systemd::attach`).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// let builder = Shutdown::builder(Config::default().grace(Duration::from_secs(20)));
+    /// assert_eq!(builder.config().get().grace(), Duration::from_secs(20));
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
     /// Boots: must run inside an actix System.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (first, _boot) = Shutdown::builder(config.clone()).start().await.unwrap();
+    /// // A second instance on the same state directory is refused: exit code 73.
+    /// let second = Shutdown::builder(config.install_tracing(false)).start().await.unwrap_err();
+    /// assert!(second.is_already_running());
+    /// assert_eq!(second.code(), 73);
+    /// # first.shutdown("admin:stop").await;
+    /// # first.wait().await;
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// Bad configuration or no running actix System (exit code 2), a live instance holding the

@@ -165,7 +165,7 @@ pub struct Snapshot {
 }
 
 /// Encodes a snapshot's state file from its name and `saved_at`.
-type EncodeFn = Box<dyn FnOnce(&str, &str) -> Result<Vec<u8>, String> + Send>;
+type EncodeFn = Box<dyn FnOnce(&str, &str) -> Result<Vec<u8>, crate::PersistError> + Send>;
 
 impl Snapshot {
     /// A snapshot of any owned serializable value (typically a clone of the bot's state).
@@ -185,8 +185,9 @@ impl Snapshot {
     /// Encodes the state file: `{"schema", "name", "saved_at", "data"}`.
     ///
     /// # Errors
-    /// The serializer's error, in words.
-    pub fn encode(self, name: &str, saved_at: &str) -> Result<Vec<u8>, String> {
+    /// [`PersistError::Serialize`](crate::PersistError::Serialize): the state could not be
+    /// serialized (a map with non-string keys, a failing `Serialize` impl).
+    pub fn encode(self, name: &str, saved_at: &str) -> Result<Vec<u8>, crate::PersistError> {
         (self.encode)(name, saved_at)
     }
 }

@@ -191,9 +191,13 @@ impl Persister {
                         Ok(Ok(len)) => {
                             record(name, &path, ParticipantOutcome::Completed, len, None)
                         }
-                        Ok(Err(WriteFailure::Encode(e))) => {
-                            record(name, &path, ParticipantOutcome::Failed, 0, Some(e))
-                        }
+                        Ok(Err(WriteFailure::Encode(e))) => record(
+                            name,
+                            &path,
+                            ParticipantOutcome::Failed,
+                            0,
+                            Some(e.to_string()),
+                        ),
                         Ok(Err(WriteFailure::Io(e))) => {
                             let e = PersistError::Write {
                                 path: path.clone(),
@@ -245,7 +249,7 @@ impl Persister {
 /// Why a state's write failed.
 enum WriteFailure {
     /// The snapshot could not be serialized.
-    Encode(String),
+    Encode(PersistError),
     /// The write, fsync or rename failed.
     Io(std::io::Error),
 }

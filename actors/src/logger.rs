@@ -22,7 +22,6 @@ use tokio::sync::oneshot;
 
 use crate::errors::LoggerError;
 use crate::files;
-use crate::messages::{FlushAck, FlushLogs, LoggingStopped, StopLogging};
 
 /// How the queue and writer behave.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -501,3 +500,6 @@ impl Handler<StopLogging> for Logger {
         })
     }
 }
+
+mod messages;
+pub use messages::{FlushAck, FlushLogs, LoggingStopped, StopLogging};

@@ -22,9 +22,6 @@ use std::panic::AssertUnwindSafe;
 use crate::closing::ClosingFlag;
 use crate::errors::PersistError;
 use crate::files;
-use crate::messages::{
-    PersistAll, PersistReport, RegisterState, SnapshotFn, SummaryWritten, WriteSummary,
-};
 use crate::report::{FileRecord, ParticipantOutcome};
 use crate::state_store::validate_name;
 
@@ -350,3 +347,9 @@ impl Handler<WriteSummary> for Persister {
         })
     }
 }
+
+mod messages;
+pub use messages::{
+    PersistAll, PersistReport, RegisterState, Snapshot, SnapshotFn, SnapshotResult, SummaryWritten,
+    TakeSnapshot, WriteSummary,
+};

@@ -66,16 +66,17 @@
 //! Every run goes through the same [`Step`]s, each once, each with its own timeout capped by
 //! what is left of the overall deadline ([`Config::grace`], 10 s by default):
 //!
-//! 1. [`Step::Begin`]: `is_closing` turns true, the exit marker is written.
-//! 2. [`Step::Drain`]: servers stop accepting and finish their requests, tracked futures end.
-//! 3. [`Step::CancelTasks`]: every task's [`CancellationToken`] fires; a task that outlives
+//! 1. [`Step::Begin`] — `is_closing` turns true, the exit marker is written.
+//! 2. [`Step::Drain`] — servers stop accepting and finish their requests, tracked futures end.
+//! 3. [`Step::CancelTasks`] — every task's [`CancellationToken`] fires; a task that outlives
 //!    its grace is aborted.
-//! 4. [`Step::FlushLogs`]: the log queue is written and fsynced.
-//! 5. [`Step::PersistState`]: every registered state is written atomically (temp file, fsync,
-//!    rename).
-//! 6. [`Step::CloseResources`]: closers run, newest first.
-//! 7. [`Step::WriteSummary`]: `last_shutdown.json`.
-//! 8. [`Step::ReleaseLock`], then 9. [`Step::StopLogging`].
+//! 4. [`Step::FlushLogs`] — the log queue is written and fsynced.
+//! 5. [`Step::PersistState`] — every registered state is written atomically (temp file,
+//!    fsync, rename).
+//! 6. [`Step::CloseResources`] — closers run, newest first.
+//! 7. [`Step::WriteSummary`] — `last_shutdown.json`.
+//! 8. [`Step::ReleaseLock`] — the lock file is removed.
+//! 9. [`Step::StopLogging`] — later records go to stderr.
 //!
 //! Why this order: work in flight must end before the state it changes is snapshotted, tasks
 //! stop before that too, and resources (a database pool, a broker connection) close only once

@@ -58,7 +58,7 @@ async fn a_tracked_future_ends_before_the_state_is_persisted() {
 async fn a_drainer_that_outlives_drain_timeout_is_timed_out_just_before_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (shutdown, _) = start(tmp.path(), |c| c.drain_timeout(Duration::from_secs(2))).await;
-    shutdown.on_drain("stuck", || std::future::pending::<Result<(), String>>());
+    shutdown.on_drain("stuck", std::future::pending::<Result<(), String>>);
     shutdown.on_drain("quick", || async { Err("the consumer was already gone") });
 
     assert!(shutdown.shutdown("test:stop").await.ready);

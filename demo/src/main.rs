@@ -123,6 +123,12 @@ fn positive_secs(s: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
+    // First: a SIGTERM that arrives while the bot is still starting ends it cleanly once boot
+    // completes, instead of killing it by the signal's default action.
+    if let Err(e) = actix_shutdown::catch_signals() {
+        eprintln!("demo-bot: cannot install the signal handlers: {e}");
+        return ExitCode::from(1);
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Report { state_dir, json }) => print_last_report(&state_dir, json),

@@ -86,7 +86,8 @@ impl TaskSpawner {
     /// ```
     ///
     /// # Errors
-    /// [`TaskError::Closing`] once the shutdown has begun.
+    /// [`TaskError::Closing`] once the shutdown has begun; [`TaskError::MonitorGone`] when the
+    /// TaskMonitor has stopped (its actix System is gone).
     pub fn spawn<F, Fut, R>(&self, name: impl Into<String>, task: F) -> Result<(), TaskError>
     where
         F: Fn(CancellationToken) -> Fut + Send + 'static,
@@ -118,7 +119,8 @@ impl TaskSpawner {
     /// ```
     ///
     /// # Errors
-    /// [`TaskError::Closing`] once the shutdown has begun.
+    /// [`TaskError::Closing`] once the shutdown has begun; [`TaskError::MonitorGone`] when the
+    /// TaskMonitor has stopped (its actix System is gone).
     pub fn spawn_with<F, Fut, R>(
         &self,
         name: impl Into<String>,
@@ -133,6 +135,9 @@ impl TaskSpawner {
         let name = name.into();
         if self.closing.is_closing() {
             return Err(TaskError::Closing { name });
+        }
+        if !self.monitor.connected() {
+            return Err(TaskError::MonitorGone { name });
         }
         let grace = options.grace.unwrap_or(self.default_grace);
         if grace > self.budget {

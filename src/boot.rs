@@ -10,6 +10,7 @@ use crate::previous_run::PreviousRun;
 
 /// What the boot found and did. Its `Display` is a few lines of human text.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct BootReport {
     /// The state directory.
     pub state_dir: PathBuf,
@@ -32,6 +33,7 @@ pub struct BootReport {
 
 /// A queue put back after boot, with what was dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RestoredQueue {
     /// The state's name.
     pub name: String,

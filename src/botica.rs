@@ -140,10 +140,10 @@ where
     F: Fn(&BoticaConfig) + Send + Sync + 'static,
 {
     let on_connected: ConnectedFn = Arc::new(on_connected);
-    if handle.config().hook_budget_value() >= config.graceful_timeout {
+    if handle.config().get().hook_budget() >= config.graceful_timeout {
         tracing::warn!(
             "the hook budget ({:?}) does not fit inside the director's {:?} timeout: a slow hook makes the answer late",
-            handle.config().hook_budget_value(),
+            handle.config().get().hook_budget(),
             config.graceful_timeout
         );
     }

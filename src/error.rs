@@ -39,6 +39,14 @@ pub enum StartErrorKind {
     /// The signal handlers could not be installed.
     #[error("cannot install the signal handlers: {0}")]
     Signals(std::io::Error),
+    /// [`ShutdownBuilder::start`](crate::ShutdownBuilder::start) was awaited outside a running
+    /// actix System (say, under `#[tokio::main]`): the actors have nowhere to run. Exit code 2,
+    /// as for a bad configuration: restarting the same program cannot fix it. Nothing was
+    /// created: no lock, no log.
+    #[error(
+        "actix-shutdown must start inside a running actix System: use #[actix::main] (or actix::System::new().block_on) instead of #[tokio::main]"
+    )]
+    NoActixSystem,
 }
 
 impl StartErrorKind {
@@ -94,12 +102,14 @@ impl StartError {
     }
 
     /// The numeric exit code: `already_running` (73) for a live lock holder, `config` (2) for
-    /// bad configuration and for an unsafe state directory or file in it (a link, another
-    /// owner, writable by others: restarting cannot fix it), `failed` (1) otherwise (an I/O
-    /// failure at boot: the state directory or a log file cannot be created or written).
+    /// bad configuration, a start outside an actix System, and an unsafe state directory or
+    /// file in it (a link, another owner, writable by others: restarting cannot fix it),
+    /// `failed` (1) otherwise (an I/O failure at boot: the state directory or a log file cannot
+    /// be created or written).
     pub fn code(&self) -> i32 {
         match &self.kind {
             StartErrorKind::Config(_)
+            | StartErrorKind::NoActixSystem
             | StartErrorKind::Unsafe(_)
             | StartErrorKind::Lock(LockError::Symlink { .. } | LockError::Unsafe(_)) => {
                 self.codes.config

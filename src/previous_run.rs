@@ -281,7 +281,7 @@ fn modified(path: &Path) -> SystemTime {
 /// # Errors
 /// The state directory cannot be read.
 pub fn inspect_previous_run(config: &Config) -> std::io::Result<PreviousRun> {
-    let dir = config.state_dir_path();
+    let dir = config.get().state_dir();
     std::fs::metadata(dir)?;
     let lock = match files::open_for_reading(&config.lock_path()) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => PreviousLock::None,

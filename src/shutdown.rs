@@ -26,6 +26,21 @@ pub struct Shutdown;
 
 impl Shutdown {
     /// A builder for this configuration.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::default().state_dir("state");
+    /// # let config = config.state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (shutdown, boot) = Shutdown::builder(config).start().await.unwrap();
+    /// println!("{boot}");
+    /// # shutdown.shutdown("admin:stop").await;
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn builder(config: Config) -> ShutdownBuilder {
         ShutdownBuilder {
             config,
@@ -51,6 +66,27 @@ impl std::fmt::Debug for ShutdownBuilder {
 impl ShutdownBuilder {
     /// Called for every pipeline step as it starts and ends (e.g. to print progress); may be
     /// called several times, each listener gets every event in order.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown, StepEvent};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (shutdown, _boot) = Shutdown::builder(config)
+    ///     .on_progress(|event| {
+    ///         if let StepEvent::Finished { record } = event {
+    ///             println!("{:<16} {} in {} ms", record.name, record.outcome, record.duration_ms);
+    ///         }
+    ///     })
+    ///     .start()
+    ///     .await
+    ///     .unwrap();
+    /// # shutdown.shutdown("admin:stop").await;
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn on_progress<F: Fn(&StepEvent) + Send + Sync + 'static>(mut self, f: F) -> Self {
         self.progress.push(Arc::new(f));
         self
@@ -58,28 +94,58 @@ impl ShutdownBuilder {
 
     /// The configuration this builder starts with (for integrations that size their
     /// timeouts from it, such as `systemd::attach`).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// let builder = Shutdown::builder(Config::default().grace(Duration::from_secs(20)));
+    /// assert_eq!(builder.config().get().grace(), Duration::from_secs(20));
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
     /// Boots: must run inside an actix System.
     ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (first, _boot) = Shutdown::builder(config.clone()).start().await.unwrap();
+    /// // A second instance on the same state directory is refused: exit code 73.
+    /// let second = Shutdown::builder(config.install_tracing(false)).start().await.unwrap_err();
+    /// assert!(second.is_already_running());
+    /// assert_eq!(second.code(), 73);
+    /// # first.shutdown("admin:stop").await;
+    /// # first.wait().await;
+    /// # }
+    /// ```
+    ///
     /// # Errors
-    /// Bad configuration (exit code 2); an unsafe state directory or file in it (2: writable
-    /// by others, a link, several hard links, not a regular file, another user's; the message
-    /// names it and the fix); a live instance holding the lock (73, naming its pid only when
-    /// that process is alive, and the lock path); an I/O failure on the state directory, the
-    /// lock or a log file (1).
+    /// Bad configuration or no running actix System (exit code 2); an unsafe state directory or
+    /// file in it (2: writable by others, a link, several hard links, not a regular file,
+    /// another user's; the message names it and the fix); a live instance holding the lock
+    /// (73, naming its pid only when that process is alive, and the lock path); an I/O failure
+    /// on the state directory, the lock or a log file (1).
     pub async fn start(self) -> Result<(ShutdownHandle, BootReport), StartError> {
         let config = self.config;
-        let codes = config.exit_code_table();
+        let codes = config.get().exit_codes();
         let fail = |kind: StartErrorKind| StartError::new(kind, codes);
+        // Before anything touches the disk: outside a System the actors cannot start.
+        if System::try_current().is_none() {
+            return Err(fail(StartErrorKind::NoActixSystem));
+        }
         // First, so that a signal during boot is acted on once boot completes.
         if config.signals {
             signals::catch_signals().map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
         config.validate().map_err(|e| fail(e.into()))?;
-        let dir = config.state_dir_path().to_owned();
+        let dir = config.get().state_dir().to_owned();
         let warnings = files::prepare_state_dir(&dir).map_err(|source| {
             fail(StartErrorKind::from_io(source, |source| {
                 StartErrorKind::StateDir {

@@ -11,9 +11,7 @@ use std::time::SystemTime;
 use actix::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::errors::{LockError, LockHolder};
 use crate::files;
-use crate::messages::{LockReleased, ReleaseLock};
 
 /// What the lock file says about its holder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -304,3 +302,8 @@ fn hostname() -> String {
     }
     std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown".to_owned())
 }
+
+mod error;
+mod messages;
+pub use error::{LockError, LockHolder};
+pub use messages::{LockReleased, ReleaseLock};

@@ -22,7 +22,6 @@ use actix::prelude::*;
 use tokio::sync::oneshot;
 
 use crate::errors::LoggerError;
-use crate::messages::{FlushAck, FlushLogs, LoggingStopped, StopLogging};
 use queue::{Command, Reply};
 
 pub use queue::{LogQueue, RecordWriter};
@@ -158,3 +157,6 @@ impl Handler<StopLogging> for Logger {
         })
     }
 }
+
+mod messages;
+pub use messages::{FlushAck, FlushLogs, LoggingStopped, StopLogging};

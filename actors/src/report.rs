@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::request::RequestSource;
 use crate::step::Step;
 
+mod display;
+
 /// Version of the `last_shutdown.json` format written by this crate.
 pub const SUMMARY_VERSION: u32 = 2;
 
@@ -95,6 +97,7 @@ pub struct TaskRecord {
 /// One drain participant in the report: a server, the tracked futures, a custom drainer or an
 /// actor answering [`Drain`](crate::messages::Drain).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DrainRecord {
     /// The name it was registered with.
     pub name: String,
@@ -142,6 +145,7 @@ pub struct ResourceRecord {
 
 /// A hook that canceled a graceful request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VetoRecord {
     /// The hook's name.
     pub hook: String,
@@ -154,6 +158,7 @@ pub struct VetoRecord {
 
 /// A hook that failed, panicked or ran out of time (it never cancels).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HookRecord {
     /// The hook's name.
     pub hook: String,
@@ -165,6 +170,7 @@ pub struct HookRecord {
 
 /// Everything a finished shutdown did; serialized as `last_shutdown.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ShutdownReport {
     /// Format version ([`SUMMARY_VERSION`]).
     pub version: u32,

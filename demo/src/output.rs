@@ -218,11 +218,8 @@ mod tests {
     use super::*;
 
     fn veto(hook: &str, at: &str) -> VetoRecord {
-        VetoRecord {
-            hook: hook.to_owned(),
-            at: at.to_owned(),
-            request_id: "r1".to_owned(),
-        }
+        serde_json::from_value(serde_json::json!({"hook": hook, "at": at, "request_id": "r1"}))
+            .expect("a veto record")
     }
 
     #[test]

@@ -170,8 +170,8 @@ pub use actix_shutdown_actors::{
     ArchivedFile, ClosingFlag, DrainRecord, EscapedFields, ExitCodes, FileRecord, FoundState,
     HookRecord, Loaded, LockError, LockHolder, LockInfo, LogOptions, LogQueue, LoggerError,
     ParticipantOutcome, PersistError, RequestSource, ResourceRecord, SUMMARY_VERSION,
-    ShutdownReport, ShutdownRequest, ShutdownResponse, Step, StepOutcome, StepRecord,
-    StepTimeouts, TaskError, TaskOutcome, TaskRecord, UnknownStep, VetoRecord, escape,
+    ShutdownReport, ShutdownRequest, ShutdownResponse, Step, StepOutcome, StepRecord, StepTimeouts,
+    TaskError, TaskOutcome, TaskRecord, UnknownStep, VetoRecord, escape,
 };
 pub use boot::{BootReport, RestoredQueue};
 pub use config::{Config, ConfigError, ConfigView};

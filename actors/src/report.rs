@@ -156,6 +156,21 @@ pub struct VetoRecord {
     pub request_id: String,
 }
 
+impl VetoRecord {
+    /// `hook` canceled request `request_id` at `at` (RFC 3339 UTC).
+    pub fn new(
+        hook: impl Into<String>,
+        at: impl Into<String>,
+        request_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            hook: hook.into(),
+            at: at.into(),
+            request_id: request_id.into(),
+        }
+    }
+}
+
 /// A hook that failed, panicked or ran out of time (it never cancels).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

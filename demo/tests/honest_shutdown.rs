@@ -43,12 +43,12 @@ fn a_busy_bot_finishes_its_jobs_in_flight_and_exits_clean_soon_after_sigterm() {
         "the queued jobs are saved\n{exit}"
     );
     // The busy-guard deferred the signal until the jobs in flight ended.
-    let vetoes = exit
+    let veto = exit
         .stdout
         .lines()
-        .find(|l| l.trim_start().starts_with("vetoes:"))
-        .unwrap_or_else(|| panic!("no vetoes line\n{exit}"));
-    assert!(vetoes.contains("busy-guard "), "{vetoes}\n{exit}");
+        .find(|l| l.trim_start().starts_with("veto "))
+        .unwrap_or_else(|| panic!("no veto row\n{exit}"));
+    assert!(veto.contains("busy-guard "), "{veto}\n{exit}");
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn a_task_aborted_at_its_deadline_is_lost_and_the_exit_code_is_1() {
         lost.iter().any(|l| l.contains("stuck-sync")),
         "the aborted task is named in lost: {lost:?}"
     );
-    assert!(exit.stdout.contains("NOT clean"), "{exit}");
+    assert!(exit.stdout.contains("exit code 1: 1 thing lost"), "{exit}");
 }
 
 #[test]

@@ -134,8 +134,10 @@ impl fmt::Display for ShutdownReport {
         };
         write!(
             f,
-            "shutdown: {} (from {}), {mode}, {} ms",
-            self.reason, self.source, self.duration_ms
+            "shutdown summary: {} (source {}), {mode}, {} ms",
+            crate::escape::escape(&self.reason),
+            self.source,
+            self.duration_ms
         )?;
         if self.restart {
             f.write_str(", restart requested")?;

@@ -84,6 +84,10 @@ struct RunArgs {
     /// Register a shutdown hook that panics (the panic is contained and reported).
     #[arg(long)]
     panic_hook: bool,
+    /// Register a shutdown hook that blocks its thread for this many seconds (it prints
+    /// `slow-hook: ...` as it starts).
+    #[arg(long, value_parser = positive_secs)]
+    slow_hook: Option<Duration>,
     /// Ask for a restart (exit code 75) after this many seconds.
     #[arg(long, value_parser = positive_secs)]
     restart_after: Option<Duration>,
@@ -681,6 +685,12 @@ fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, busy: &Arc<AtomicUs
     if args.panic_hook {
         shutdown.on_shutdown_request("panicky", |_, _| {
             panic!("the panicky hook panicked (--panic-hook)")
+        });
+    }
+    if let Some(slow) = args.slow_hook {
+        shutdown.on_shutdown_request("slow-hook", move |_, _| {
+            say!("slow-hook: taking {} ms", slow.as_millis());
+            std::thread::sleep(slow);
         });
     }
 }

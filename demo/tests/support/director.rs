@@ -277,6 +277,59 @@ impl Director {
             .or_default();
     }
 
+    /// Declares the bot's queue (before the bot exists) and binds it, as another client or
+    /// an earlier implementation might have.
+    pub(crate) async fn declare_bot_queue(&self, bot_id: &str, options: QueueDeclareOptions) {
+        let queue = format!("bot.{bot_id}.protocol");
+        self.channel
+            .queue_declare(queue.as_str().into(), options, FieldTable::default())
+            .await
+            .expect("declare the bot's queue");
+        self.channel
+            .queue_bind(
+                queue.as_str().into(),
+                "botica.protocol".into(),
+                queue.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("bind the bot's queue");
+    }
+
+    /// Whether the broker has the bot's queue (a passive declare, on a channel of its own
+    /// since a failed one closes its channel).
+    pub(crate) async fn bot_queue_exists(&self, bot_id: &str) -> bool {
+        let channel = self._connection.create_channel().await.expect("channel");
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let found = channel
+            .queue_declare(
+                format!("bot.{bot_id}.protocol").as_str().into(),
+                passive,
+                FieldTable::default(),
+            )
+            .await
+            .is_ok();
+        if found {
+            let _ = channel.close(200, "checked".into()).await;
+        }
+        found
+    }
+
+    /// Deletes the bot's queue.
+    pub(crate) async fn delete_bot_queue(&self, bot_id: &str) {
+        self.channel
+            .queue_delete(
+                format!("bot.{bot_id}.protocol").as_str().into(),
+                lapin::options::QueueDeleteOptions::default(),
+            )
+            .await
+            .expect("delete the bot's queue");
+    }
+
     /// Publishes raw bytes to the bot's protocol queue.
     pub(crate) async fn send_raw(&self, bot_id: &str, body: &[u8]) {
         publish(&self.channel, bot_id, body).await;

@@ -31,12 +31,14 @@ mod worker;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ShutdownHandle;
+use crate::{ShutdownBuilder, ShutdownHandle};
 
 /// The exchange the protocol travels on.
 pub const PROTOCOL_EXCHANGE: &str = "botica.protocol";
 /// Routing key of packets for the director.
 pub const DIRECTOR_ROUTING_KEY: &str = "director.protocol";
+/// `docker stop`'s default: the Director's `docker stop` sends SIGKILL this long after SIGTERM.
+pub const DOCKER_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Broker address used when neither the configuration nor `AMQP_URL` names one.
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -122,6 +124,27 @@ impl BoticaConfig {
     }
 }
 
+/// Prepares a bot for Botica before [`start`](ShutdownBuilder::start): when no
+/// `stop_timeout` is set, sets it to [`DOCKER_STOP_TIMEOUT`], since the Director stops a bot
+/// with `docker stop` (SIGKILL 10 s after SIGTERM) and the bot must be down before then.
+/// `start` then refuses, with the numbers, a configuration whose forced budget and
+/// hard-deadline margin do not fit inside it.
+///
+/// # Examples
+/// ```
+/// use actix_shutdown::{Config, Shutdown};
+///
+/// let builder = actix_shutdown::botica::prepare(Shutdown::builder(Config::default()));
+/// assert!(builder.config().validate().is_ok());
+/// ```
+pub fn prepare(mut builder: ShutdownBuilder) -> ShutdownBuilder {
+    let config = builder.config_mut();
+    if config.stop_timeout.is_none() {
+        config.stop_timeout = Some(DOCKER_STOP_TIMEOUT);
+    }
+    builder
+}
+
 /// Connects this bot to the Director from a thread of its own and registers the connection
 /// as the resource `botica` (closed at CloseAll). Returns at once; the connection is made
 /// (and remade) in the background.
@@ -153,6 +176,11 @@ where
     if handle.is_closing() {
         return Err(BoticaError::Closing);
     }
+    if handle.config().stop_timeout.is_none() {
+        tracing::warn!(
+            "botica: no stop_timeout is set: the Director's docker stop sends SIGKILL {DOCKER_STOP_TIMEOUT:?} after SIGTERM; start with botica::prepare(builder) so the shutdown ends before it"
+        );
+    }
     if handle.config().hook_budget_value() >= config.graceful_timeout {
         tracing::warn!(
             "the hook budget ({:?}) does not fit inside the director's {:?} timeout: a slow hook makes the answer late",
@@ -174,6 +202,32 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prepare_sets_dockers_stop_timeout_only_when_none_is_set() {
+        let prepared = prepare(crate::Shutdown::builder(crate::Config::default()));
+        assert_eq!(prepared.config().stop_timeout, Some(DOCKER_STOP_TIMEOUT));
+        let own = crate::Config::default().stop_timeout(Duration::from_secs(30));
+        let prepared = prepare(crate::Shutdown::builder(own));
+        assert_eq!(
+            prepared.config().stop_timeout,
+            Some(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn a_forced_run_that_cannot_end_before_sigkill_is_refused_with_the_numbers() {
+        let config = crate::Config::default().forced_budget(Duration::from_secs(9));
+        let prepared = prepare(crate::Shutdown::builder(config));
+        let refused = prepared.config().validate().unwrap_err();
+        let message = refused.to_string();
+        assert!(
+            message.contains("forced_budget (9s)")
+                && message.contains("hard_margin (2s)")
+                && message.contains("stop_timeout (10s)"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn a_bot_id_that_cannot_name_a_queue_is_refused() {

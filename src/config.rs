@@ -36,6 +36,7 @@ pub struct Config {
     pub(crate) hook_budget: Duration,
     pub(crate) veto_retry: Duration,
     pub(crate) hard_margin: Option<Duration>,
+    pub(crate) stop_timeout: Option<Duration>,
     pub(crate) steps: StepTimeouts,
     pub(crate) snapshot_timeout: Duration,
     pub(crate) close_timeout: Duration,
@@ -66,6 +67,7 @@ impl Default for Config {
             hook_budget: Duration::from_secs(10),
             veto_retry: Duration::from_secs(1),
             hard_margin: Some(Duration::from_secs(2)),
+            stop_timeout: None,
             steps: StepTimeouts::default(),
             snapshot_timeout: Duration::from_secs(2),
             close_timeout: Duration::from_secs(5),
@@ -109,6 +111,19 @@ pub enum ConfigError {
         field: &'static str,
         /// The value.
         value: String,
+    },
+    /// A forced shutdown and the hard-deadline margin do not fit before the orchestrator's
+    /// SIGKILL.
+    #[error(
+        "invalid configuration: forced_budget ({forced:?}) + hard_margin ({margin:?}) must end before stop_timeout ({stop_timeout:?}), when the orchestrator sends SIGKILL; shorten them or raise stop_timeout"
+    )]
+    StopTimeoutTooShort {
+        /// The stop timeout.
+        stop_timeout: Duration,
+        /// The forced budget.
+        forced: Duration,
+        /// The hard-deadline margin (zero when disabled).
+        margin: Duration,
     },
     /// The forced budget is longer than the grace.
     #[error("invalid configuration: forced_budget ({forced:?}) must not exceed grace ({grace:?})")]
@@ -163,6 +178,13 @@ impl Config {
         /// actor thread is blocked (default 2 s); `None` disables the thread.
         hard_margin: Option<Duration>
     );
+    /// The orchestrator's SIGKILL deadline after its SIGTERM (`docker stop`'s 10 s, systemd's
+    /// `TimeoutStopSec`, Kubernetes' `terminationGracePeriodSeconds`); default none. The forced
+    /// budget and the hard-deadline margin must fit inside it.
+    pub fn stop_timeout(mut self, value: Duration) -> Self {
+        self.stop_timeout = Some(value);
+        self
+    }
     setter!(
         /// Per-step timeouts, each capped by the deadline.
         steps: StepTimeouts
@@ -317,6 +339,21 @@ impl Config {
             return Err(ConfigError::ZeroDuration {
                 field: "hard_margin",
             });
+        }
+        if let Some(stop_timeout) = self.stop_timeout {
+            if stop_timeout.is_zero() {
+                return Err(ConfigError::ZeroDuration {
+                    field: "stop_timeout",
+                });
+            }
+            let margin = self.hard_margin.unwrap_or_default();
+            if self.forced_budget + margin >= stop_timeout {
+                return Err(ConfigError::StopTimeoutTooShort {
+                    stop_timeout,
+                    forced: self.forced_budget,
+                    margin,
+                });
+            }
         }
         if self.forced_budget > self.grace {
             return Err(ConfigError::ForcedBudgetAboveGrace {

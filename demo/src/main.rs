@@ -347,6 +347,11 @@ async fn run(args: RunArgs) -> ExitCode {
     let builder = actix_shutdown::Shutdown::builder(config).on_progress(print_progress);
     #[cfg(feature = "systemd")]
     let builder = actix_shutdown::systemd::attach(builder);
+    #[cfg(feature = "botica")]
+    let builder = match botica {
+        Some(_) => actix_shutdown::botica::prepare(builder),
+        None => builder,
+    };
     let started = builder.start().await;
     let (shutdown, boot) = match started {
         Ok(started) => started,

@@ -326,3 +326,21 @@ async fn malformed_packets_leave_the_bot_answering() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_botica_a_forced_run_that_cannot_end_before_sigkill_is_refused_at_start() {
+    let state = StateDir::new();
+    let bot_id = fresh_bot_id("nofit");
+    // docker stop's SIGKILL comes 10 s after SIGTERM: a 9 s forced run and the 2 s
+    // hard-deadline margin cannot end before it.
+    let mut bot = start_bot(&state, &bot_id, &["--forced-budget", "9"]);
+    let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
+    assert_eq!(exit.code(), 2, "{exit}");
+    for numbers in [
+        "forced_budget (9s)",
+        "hard_margin (2s)",
+        "stop_timeout (10s)",
+    ] {
+        assert!(exit.stderr.contains(numbers), "{numbers} in {exit}");
+    }
+}

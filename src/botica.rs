@@ -23,6 +23,34 @@
 //!
 //! The connection is the resource `botica`, closed at CloseAll; a connection the broker closed
 //! first counts as closed.
+//!
+//! # Examples
+//! ```no_run
+//! use actix_shutdown::botica::{self, BoticaConfig};
+//! use actix_shutdown::{Config, Shutdown};
+//!
+//! #[actix::main]
+//! async fn main() -> std::process::ExitCode {
+//!     let botica_config = match BoticaConfig::from_env() {
+//!         Ok(config) => config,
+//!         Err(e) => {
+//!             eprintln!("{e}");
+//!             return std::process::ExitCode::from(2);
+//!         }
+//!     };
+//!     // stop_timeout: docker stop's 10 s, unless one is set.
+//!     let builder = botica::prepare(Shutdown::builder(Config::default()));
+//!     let (shutdown, _boot) = match builder.start().await {
+//!         Ok(started) => started,
+//!         Err(e) => return e.exit_code(),
+//!     };
+//!     // Register hooks, states and resources first, then answer the Director.
+//!     if let Err(e) = botica::attach(&shutdown, botica_config) {
+//!         eprintln!("{e}");
+//!     }
+//!     shutdown.wait().await.process_exit_code()
+//! }
+//! ```
 
 mod connection;
 mod protocol;

@@ -157,7 +157,7 @@ async fn three_back_to_back_requests_of_both_dialects_get_three_ready_answers() 
         (&second, Dialect::V010),
         (&third, Dialect::Current),
     ] {
-        let answer = director.answer(&sent).await;
+        let answer = director.answer(sent).await;
         assert_answer(&answer, &bot_id, dialect, true);
         if let Some(id) = &sent.id {
             assert_eq!(answer.packet()["requestId"], id.as_str());
@@ -260,7 +260,7 @@ async fn requests_once_the_shutdown_is_decided_are_answered_ready_with_their_own
         (&old, Dialect::V010),
         (&forced, Dialect::Current),
     ] {
-        let answer = director.answer(&sent).await;
+        let answer = director.answer(sent).await;
         assert_answer(&answer, &bot_id, dialect, true);
         if let Some(id) = &sent.id {
             assert_eq!(answer.packet()["requestId"], id.as_str());

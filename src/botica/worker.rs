@@ -100,14 +100,16 @@ impl Link {
                 opened = Session::open(&self.config) => opened,
             };
             match opened {
-                Ok((session, consumer)) => {
+                Ok((session, mut consumer)) => {
                     backoff = self.config.reconnect_min;
                     let publisher = session.publisher();
                     if publisher.send(&BotPacket::Ready).await {
                         tracing::info!(bot_id = %self.config.bot_id, queue = %self.config.queue(), "botica: connected, consuming; ready sent");
                     }
                     (self.on_connected)(&self.config);
-                    match self.consume(consumer, &publisher).await {
+                    // The consumer and the channel live until the connection is closed: dropping
+                    // either first would race its own close against the connection's.
+                    match self.consume(&mut consumer, &publisher).await {
                         Ended::Stop => {
                             self.answers.close();
                             let drained = tokio::time::timeout(ANSWERS_DRAIN, self.answers.wait());
@@ -143,7 +145,7 @@ impl Link {
 
     /// Handles deliveries one at a time (prefetch 1), acking each once handled, until the
     /// closer asks or the connection is lost.
-    async fn consume(&self, mut consumer: Consumer, publisher: &Publisher) -> Ended {
+    async fn consume(&self, consumer: &mut Consumer, publisher: &Publisher) -> Ended {
         loop {
             let next = tokio::select! {
                 biased;

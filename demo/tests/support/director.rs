@@ -118,6 +118,15 @@ pub(crate) fn keys(value: &Value) -> Vec<String> {
     keys
 }
 
+/// What a bot sent, and what went wrong on the Director's side, for failure messages.
+#[derive(Debug)]
+pub(crate) struct Received {
+    /// Every body the bot sent.
+    pub(crate) packets: Vec<Value>,
+    /// The Director's own errors.
+    pub(crate) director_errors: Vec<String>,
+}
+
 /// What a watched bot sent.
 #[derive(Debug, Default)]
 pub(crate) struct BotRecord {
@@ -138,6 +147,7 @@ pub(crate) struct BotRecord {
 #[derive(Default)]
 struct Shared {
     bots: Mutex<HashMap<String, BotRecord>>,
+    errors: Mutex<Vec<String>>,
     changed: Notify,
 }
 
@@ -253,7 +263,14 @@ impl Director {
                         if let Some(bot) = shared.bots.lock().unwrap().get_mut(&bot_id) {
                             bot.pending_heartbeats.push_back(at);
                         }
-                        publish(&channel, &bot_id, br#"{"type":"heartbeat"}"#).await;
+                        if let Err(e) = publish(&channel, &bot_id, br#"{"type":"heartbeat"}"#).await
+                        {
+                            shared
+                                .errors
+                                .lock()
+                                .unwrap()
+                                .push(format!("heartbeat: {e}"));
+                        }
                     }
                 }
             })
@@ -332,7 +349,14 @@ impl Director {
 
     /// Publishes raw bytes to the bot's protocol queue.
     pub(crate) async fn send_raw(&self, bot_id: &str, body: &[u8]) {
-        publish(&self.channel, bot_id, body).await;
+        if let Err(e) = publish(&self.channel, bot_id, body).await {
+            panic!("{e}; the Director's own errors: {:?}", self.errors());
+        }
+    }
+
+    /// What went wrong on the Director's side (heartbeats it could not publish).
+    pub(crate) fn errors(&self) -> Vec<String> {
+        self.shared.errors.lock().unwrap().clone()
     }
 
     /// Sends a shutdown request in `dialect`.
@@ -452,7 +476,7 @@ impl Director {
         bot_id: &str,
         within: Duration,
         mut check: impl FnMut(&mut BotRecord) -> Option<T>,
-    ) -> Result<T, Vec<Value>> {
+    ) -> Result<T, Received> {
         let until = tokio::time::Instant::now() + within;
         loop {
             let changed = self.shared.changed.notified();
@@ -466,7 +490,10 @@ impl Director {
                 }
             }
             if tokio::time::timeout_at(until, changed).await.is_err() {
-                return Err(self.received(bot_id));
+                return Err(Received {
+                    packets: self.received(bot_id),
+                    director_errors: self.errors(),
+                });
             }
         }
     }
@@ -510,7 +537,7 @@ impl Shared {
     }
 }
 
-async fn publish(channel: &Channel, bot_id: &str, body: &[u8]) {
+async fn publish(channel: &Channel, bot_id: &str, body: &[u8]) -> Result<(), String> {
     channel
         .basic_publish(
             "botica.protocol".into(),
@@ -520,9 +547,10 @@ async fn publish(channel: &Channel, bot_id: &str, body: &[u8]) {
             BasicProperties::default(),
         )
         .await
-        .expect("publish")
+        .map_err(|e| format!("publish to {bot_id}: {e}"))?
         .await
-        .expect("publish confirmed");
+        .map(drop)
+        .map_err(|e| format!("publish to {bot_id} not confirmed: {e}"))
 }
 
 async fn connect_retrying(url: &str) -> Connection {

@@ -87,7 +87,10 @@ async fn ready_comes_within_5_s_of_boot_and_heartbeats_are_answered_within_1_s()
     for (_, latency) in &heartbeats {
         assert!(*latency < Duration::from_secs(1), "{heartbeats:?}");
     }
-    eprintln!("heartbeat latencies {heartbeats:?}");
+    eprintln!(
+        "heartbeat latencies {:?}",
+        heartbeats.iter().map(|(_, l)| *l).collect::<Vec<_>>()
+    );
     let sent = director.request(&bot_id, Dialect::Current, false).await;
     let answer = director.answer(&sent).await;
     assert_answer(&answer, &bot_id, Dialect::Current, true);
@@ -140,7 +143,10 @@ async fn heartbeats_are_answered_within_1_s_while_a_slow_hook_runs() {
     for (_, latency) in &during {
         assert!(*latency < Duration::from_secs(1), "{during:?}");
     }
-    eprintln!("heartbeat latencies during a 5 s hook: {during:?}");
+    eprintln!(
+        "heartbeat latencies during a 5 s hook: {:?}",
+        during.iter().map(|(_, l)| *l).collect::<Vec<_>>()
+    );
     wait_exit_code(&mut bot);
 }
 

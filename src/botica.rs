@@ -1,7 +1,8 @@
 //! The Botica director protocol over RabbitMQ (cargo feature `botica`).
 //!
 //! A bot consumes its queue `bot.<botId>.protocol` (declared as botica-core declares it:
-//! `durable=false, autoDelete=true`, prefetch 1, acked once handled), bound to the
+//! `durable=false, autoDelete=true`; prefetch 1; each packet acked once handled — a heartbeat
+//! once answered, a request once its answer is under way), bound to the
 //! `botica.protocol` exchange with the same routing key, and publishes to routing key
 //! `director.protocol`, every packet wrapped as `{"type":"bot","botId":"<id>","packet":{…}}`.
 //!

@@ -1,8 +1,9 @@
 //! A broker restarted under a running Botica bot: the bot reconnects, sends `ready` again,
-//! answers heartbeats and the next request.
+//! answers heartbeats and the next request; a broker gone when the shutdown comes does not
+//! fail the run.
 //!
-//! The restart is real (`rabbitmqctl stop_app` / `start_app`) but happens on a private
-//! RabbitMQ node this test starts on free ports of its own and halts at the end, so tests
+//! The restarts are real (`rabbitmqctl stop_app` / `start_app`) but happen on private
+//! RabbitMQ nodes each test starts on free ports of its own and halts at the end, so tests
 //! that use the shared broker on 5672 (other test binaries, other checkouts) are not
 //! disturbed.
 #![cfg(feature = "botica")]
@@ -14,6 +15,7 @@ mod director;
 
 use std::net::TcpListener;
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use child::{Bot, EXIT_TIMEOUT, READY_TIMEOUT, StateDir};
@@ -34,7 +36,12 @@ impl PrivateBroker {
             .expect("temp dir");
         // The Debian wrapper runs the node as the `rabbitmq` user when started by root.
         set_mode(dir.path(), 0o777);
-        let node = format!("botica-test-{}@localhost", std::process::id());
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let node = format!(
+            "botica-test-{}-{}@localhost",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
         let port = free_port();
         let dist_port = free_port();
         let path = |name: &str| dir.path().join(name);
@@ -155,4 +162,30 @@ async fn after_a_broker_restart_the_bot_sends_ready_again_and_answers() {
         log.contains("botica: connection lost"),
         "the loss is logged: {log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_gone_before_the_shutdown_does_not_fail_the_run() {
+    let broker = PrivateBroker::start();
+    let url = broker.url();
+    let director = Director::connect_to(&url, None).await;
+    let state = StateDir::new();
+    let bot_id = fresh_bot_id("brokergone");
+    director.watch(&bot_id);
+    let mut bot = Bot::start_with_env(
+        &state,
+        &["--botica", "--jobs-per-sec", "0"],
+        &[("BOTICA_BOT_ID", &bot_id), ("AMQP_URL", &url)],
+    );
+    director.wait_ready(&bot_id, 1, READY_TIMEOUT).await;
+    // The broker closes every connection; the SIGTERM that follows finds the bot's connection
+    // closing, closed, or being retried, depending on how far the bot got: in every case the
+    // connection counts as closed and nothing is lost.
+    broker.ctl(&["stop_app"]);
+    bot.signal(libc::SIGTERM);
+    let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
+    assert_eq!(exit.code(), 0, "{exit}");
+    let summary = state.summary();
+    let botica = child::named(&summary, "resources", "name", "botica");
+    assert_eq!(botica["outcome"], "completed", "{summary:#}");
 }

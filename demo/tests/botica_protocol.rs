@@ -155,12 +155,13 @@ async fn three_back_to_back_requests_of_both_dialects_get_three_ready_answers() 
     let director = Director::connect().await;
     let state = StateDir::new();
     let (mut bot, bot_id) = ready_bot(&director, &state, "three", &["--jobs-per-sec", "0"]).await;
-    let first = director.request(&bot_id, Dialect::Current, false).await;
-    let second = director.request(&bot_id, Dialect::V010, false).await;
+    // The first (a v0.1.0 one) decides; the two after it join the shutdown it began.
+    let first = director.request(&bot_id, Dialect::V010, false).await;
+    let second = director.request(&bot_id, Dialect::Current, false).await;
     let third = director.request(&bot_id, Dialect::Current, false).await;
     for (sent, dialect) in [
-        (&first, Dialect::Current),
-        (&second, Dialect::V010),
+        (&first, Dialect::V010),
+        (&second, Dialect::Current),
         (&third, Dialect::Current),
     ] {
         let answer = director.answer(sent).await;
@@ -172,27 +173,42 @@ async fn three_back_to_back_requests_of_both_dialects_get_three_ready_answers() 
     wait_exit_code(&mut bot);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idle_bot_answers_a_v010_forced_request_at_once_without_a_request_id() {
+/// An idle bot answers a forced request `ready: true` at once and stops.
+async fn idle_bot_answers_forced(dialect: Dialect) {
     let director = Director::connect().await;
     let state = StateDir::new();
     let (mut bot, bot_id) = ready_bot(&director, &state, "forced", &["--jobs-per-sec", "0"]).await;
-    let sent = director.request(&bot_id, Dialect::V010, true).await;
+    let sent = director.request(&bot_id, dialect, true).await;
     let answer = director.answer(&sent).await;
-    assert_answer(&answer, &bot_id, Dialect::V010, true);
+    assert_answer(&answer, &bot_id, dialect, true);
+    if let Some(id) = &sent.id {
+        assert_eq!(answer.packet()["requestId"], id.as_str());
+    }
     assert!(
         answer.latency < Duration::from_secs(1),
         "{:?}",
         answer.latency
     );
-    let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
+    wait_exit_code(&mut bot);
     let summary = state.summary();
-    assert_eq!(summary["forced"], true, "{summary:#}\n{exit}");
+    assert_eq!(summary["forced"], true, "{summary:#}");
     assert_eq!(summary["source"], "director", "{summary:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_bot_cancels_graceful_requests_of_both_dialects_and_a_forced_one_stops_it() {
+async fn an_idle_bot_answers_a_current_forced_request_at_once_with_its_id() {
+    idle_bot_answers_forced(Dialect::Current).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_bot_answers_a_v010_forced_request_at_once_without_a_request_id() {
+    idle_bot_answers_forced(Dialect::V010).await;
+}
+
+/// A busy bot answers graceful requests of both dialects `ready: false` and keeps running,
+/// answering heartbeats; a forced request in `forced_dialect` is answered `ready: true` and
+/// stops it.
+async fn busy_bot_cancels_until_forced(forced_dialect: Dialect) {
     let director = Director::connect().await;
     let state = StateDir::new();
     let (mut bot, bot_id) = ready_bot(
@@ -202,8 +218,8 @@ async fn a_busy_bot_cancels_graceful_requests_of_both_dialects_and_a_forced_one_
         &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "20000"],
     )
     .await;
-    // The first heartbeat (2 s after `ready`) comes long after both workers took a 20 s job
-    // (a job every 50 ms, taken within 50 ms).
+    // The first heartbeat (up to 2 s after `ready`) comes long after both workers took a 20 s
+    // job (a job every 50 ms, taken within 50 ms).
     director
         .wait_heartbeats(&bot_id, 1, 2 * HEARTBEAT_PERIOD)
         .await;
@@ -224,9 +240,9 @@ async fn a_busy_bot_cancels_graceful_requests_of_both_dialects_and_a_forced_one_
         heartbeats.iter().all(|(_, l)| *l < Duration::from_secs(1)),
         "{heartbeats:?}"
     );
-    let forced = director.request(&bot_id, Dialect::Current, true).await;
+    let forced = director.request(&bot_id, forced_dialect, true).await;
     let answer = director.answer(&forced).await;
-    assert_answer(&answer, &bot_id, Dialect::Current, true);
+    assert_answer(&answer, &bot_id, forced_dialect, true);
     wait_exit_code(&mut bot);
     let summary = state.summary();
     assert_eq!(summary["forced"], true, "{summary:#}");
@@ -238,6 +254,16 @@ async fn a_busy_bot_cancels_graceful_requests_of_both_dialects_and_a_forced_one_
             == 2),
         "{summary:#}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_bot_cancels_graceful_requests_of_both_dialects_until_a_current_forced_one() {
+    busy_bot_cancels_until_forced(Dialect::Current).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_bot_cancels_graceful_requests_of_both_dialects_until_a_v010_forced_one() {
+    busy_bot_cancels_until_forced(Dialect::V010).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

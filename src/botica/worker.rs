@@ -188,40 +188,71 @@ impl Link {
     /// from a task of its own so the consumer goes on answering heartbeats meanwhile.
     async fn answer_request(&self, forced: bool, id: Option<String>, publisher: &Publisher) {
         let shown = id_for_log(id.as_deref());
-        if self.decided.load(Ordering::SeqCst) || self.handle.is_closing() {
-            tracing::info!(forced, request_id = %shown, "botica: shutdown request while the shutdown is under way: ready");
-            publisher.send(&response(id, true)).await;
-            return;
-        }
-        tracing::info!(forced, request_id = %shown, "botica: shutdown request from the director");
-        let mut request = if forced {
-            ShutdownRequest::forced(RequestSource::Director, "director:forced")
-        } else {
-            ShutdownRequest::graceful(RequestSource::Director, "director")
-        };
-        if let Some(id) = &id {
-            request = request.with_id(id.clone());
-        }
-        let asked = self.handle.request(request);
-        if forced {
-            self.decided.store(true, Ordering::SeqCst);
-            publisher.send(&response(id, true)).await;
-            self.answers.spawn(async move {
-                asked.await;
-            });
-            return;
-        }
-        let (decided, publisher) = (Arc::clone(&self.decided), publisher.clone());
-        self.answers.spawn(async move {
-            let verdict = asked.await;
-            if verdict.ready {
-                decided.store(true, Ordering::SeqCst);
-            } else {
-                let hooks: Vec<String> = verdict.vetoed_by.iter().map(|h| for_log(h)).collect();
-                tracing::info!(request_id = %shown, vetoed_by = %hooks.join(", "), "botica: graceful shutdown canceled by hooks");
+        let decided = self.decided.load(Ordering::SeqCst) || self.handle.is_closing();
+        match Plan::for_request(decided, forced) {
+            Plan::ReadyAlready => {
+                tracing::info!(forced, request_id = %shown, "botica: shutdown request while the shutdown is under way: ready");
+                publisher.send(&response(id, true)).await;
             }
-            publisher.send(&response(id, verdict.ready)).await;
-        });
+            Plan::ReadyThenAsk => {
+                tracing::info!(forced, request_id = %shown, "botica: forced shutdown request from the director");
+                let asked = self.handle.request(director_request(true, id.as_deref()));
+                self.decided.store(true, Ordering::SeqCst);
+                publisher.send(&response(id, true)).await;
+                self.answers.spawn(async move {
+                    asked.await;
+                });
+            }
+            Plan::AskThenAnswer => {
+                tracing::info!(forced, request_id = %shown, "botica: shutdown request from the director");
+                let asked = self.handle.request(director_request(false, id.as_deref()));
+                let (decided, publisher) = (Arc::clone(&self.decided), publisher.clone());
+                self.answers.spawn(async move {
+                    let verdict = asked.await;
+                    if verdict.ready {
+                        decided.store(true, Ordering::SeqCst);
+                    } else {
+                        let hooks: Vec<String> =
+                            verdict.vetoed_by.iter().map(|h| for_log(h)).collect();
+                        tracing::info!(request_id = %shown, vetoed_by = %hooks.join(", "), "botica: graceful shutdown canceled by hooks");
+                    }
+                    publisher.send(&response(id, verdict.ready)).await;
+                });
+            }
+        }
+    }
+}
+
+/// How a shutdown request is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// The shutdown is under way or decided: `ready: true` at once; nothing to ask.
+    ReadyAlready,
+    /// Forced: `ready: true` at once, then the Supervisor is asked (its hooks still run).
+    ReadyThenAsk,
+    /// Graceful: the hooks decide; the answer follows, from a task of its own.
+    AskThenAnswer,
+}
+
+impl Plan {
+    fn for_request(decided: bool, forced: bool) -> Self {
+        match (decided, forced) {
+            (true, _) => Self::ReadyAlready,
+            (false, true) => Self::ReadyThenAsk,
+            (false, false) => Self::AskThenAnswer,
+        }
+    }
+}
+
+fn director_request(forced: bool, id: Option<&str>) -> ShutdownRequest {
+    let request = if forced {
+        ShutdownRequest::forced(RequestSource::Director, "director:forced")
+    } else {
+        ShutdownRequest::graceful(RequestSource::Director, "director")
+    };
+    match id {
+        Some(id) => request.with_id(id),
+        None => request,
     }
 }
 
@@ -242,6 +273,23 @@ pub(crate) fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn once_decided_every_request_is_ready_at_once_and_forced_ones_never_wait_for_hooks() {
+        assert_eq!(Plan::for_request(true, false), Plan::ReadyAlready);
+        assert_eq!(Plan::for_request(true, true), Plan::ReadyAlready);
+        assert_eq!(Plan::for_request(false, true), Plan::ReadyThenAsk);
+        assert_eq!(Plan::for_request(false, false), Plan::AskThenAnswer);
+    }
+
+    #[test]
+    fn a_request_carries_the_directors_id_when_it_has_one() {
+        let request = director_request(true, Some("Ab3dE6gH"));
+        assert!(request.forced);
+        assert_eq!(request.id, "Ab3dE6gH");
+        assert_eq!(request.source, RequestSource::Director);
+        assert!(!director_request(false, None).forced);
+    }
 
     #[test]
     fn credentials_are_redacted_from_logged_urls() {

@@ -18,7 +18,7 @@ async fn main() -> std::process::ExitCode {
         .state_dir("state-02")
         .grace(Duration::from_secs(30));
     let builder = Shutdown::builder(config).on_progress(|event| match event {
-        StepEvent::Vetoed { by } => println!("shutdown request canceled by {by:?}: still busy"),
+        StepEvent::Vetoed { by, .. } => println!("shutdown request canceled by {by:?}: still busy"),
         StepEvent::Finished { record } => println!("  {} {:?}", record.name, record.outcome),
         _ => {}
     });

@@ -205,7 +205,7 @@ where
     if handle.is_closing() {
         return Err(BoticaError::Closing);
     }
-    if handle.config().stop_timeout.is_none() {
+    if handle.config().stop_timeout_value().is_none() {
         tracing::warn!(
             "botica: no stop_timeout is set: the Director's docker stop sends SIGKILL {DOCKER_STOP_TIMEOUT:?} after SIGTERM; start with botica::prepare(builder) so the shutdown ends before it"
         );

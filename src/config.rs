@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use actix_shutdown_actors::{ExitCodes, LogOptions, StepTimeouts};
+use actix_shutdown_actors::{ExitCodes, LogOptions, StepTimeouts, defaults};
 
 /// Where files go and how long each part of the shutdown may take. Start from
 /// [`Config::default`] and change what you need.
@@ -35,8 +35,9 @@ pub struct Config {
     pub(crate) task_grace: Duration,
     pub(crate) hook_budget: Duration,
     pub(crate) veto_retry: Duration,
-    pub(crate) hard_margin: Option<Duration>,
+    pub(crate) drain_timeout: Duration,
     pub(crate) stop_timeout: Option<Duration>,
+    pub(crate) hard_margin: Option<Duration>,
     pub(crate) steps: StepTimeouts,
     pub(crate) snapshot_timeout: Duration,
     pub(crate) close_timeout: Duration,
@@ -54,23 +55,24 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            state_dir: PathBuf::from("state"),
-            lock_file: "bot.lock".into(),
-            summary_file: "last_shutdown.json".into(),
-            exit_marker_file: "exit_code".into(),
-            log_dir: "logs".into(),
-            log_file: "log.txt".into(),
-            crash_file: "crash.log".into(),
-            grace: Duration::from_secs(10),
-            forced_budget: Duration::from_secs(3),
-            task_grace: Duration::from_secs(5),
-            hook_budget: Duration::from_secs(10),
-            veto_retry: Duration::from_secs(1),
-            hard_margin: Some(Duration::from_secs(2)),
+            state_dir: PathBuf::from(defaults::STATE_DIR),
+            lock_file: defaults::LOCK_FILE.into(),
+            summary_file: defaults::SUMMARY_FILE.into(),
+            exit_marker_file: defaults::EXIT_MARKER_FILE.into(),
+            log_dir: defaults::LOG_DIR.into(),
+            log_file: defaults::LOG_FILE.into(),
+            crash_file: defaults::CRASH_FILE.into(),
+            grace: defaults::GRACE,
+            forced_budget: defaults::FORCED_BUDGET,
+            task_grace: defaults::TASK_GRACE,
+            hook_budget: defaults::HOOK_BUDGET,
+            veto_retry: defaults::VETO_RETRY,
+            drain_timeout: defaults::DRAIN_TIMEOUT,
             stop_timeout: None,
+            hard_margin: Some(defaults::HARD_MARGIN),
             steps: StepTimeouts::default(),
-            snapshot_timeout: Duration::from_secs(2),
-            close_timeout: Duration::from_secs(5),
+            snapshot_timeout: defaults::SNAPSHOT_TIMEOUT,
+            close_timeout: defaults::CLOSE_TIMEOUT,
             autosave: None,
             exit_codes: ExitCodes::default(),
             signals: true,
@@ -112,18 +114,18 @@ pub enum ConfigError {
         /// The value.
         value: String,
     },
-    /// A forced shutdown and the hard-deadline margin do not fit before the orchestrator's
-    /// SIGKILL.
+    /// `stop_timeout` leaves no room for a forced run and the hard margin before the
+    /// orchestrator's kill.
     #[error(
-        "invalid configuration: forced_budget ({forced:?}) + hard_margin ({margin:?}) must end before stop_timeout ({stop_timeout:?}), when the orchestrator sends SIGKILL; shorten them or raise stop_timeout"
+        "invalid configuration: stop_timeout ({stop_timeout:?}) must exceed forced_budget ({forced_budget:?}) + hard_margin ({hard_margin:?}), or the orchestrator kills the bot before a forced shutdown can end; raise stop_timeout (and the orchestrator's: TimeoutStopSec, terminationGracePeriodSeconds, docker stop -t) or lower forced_budget"
     )]
     StopTimeoutTooShort {
         /// The stop timeout.
         stop_timeout: Duration,
         /// The forced budget.
-        forced: Duration,
-        /// The hard-deadline margin (zero when disabled).
-        margin: Duration,
+        forced_budget: Duration,
+        /// The hard margin (zero without a hard deadline).
+        hard_margin: Duration,
     },
     /// The forced budget is longer than the grace.
     #[error("invalid configuration: forced_budget ({forced:?}) must not exceed grace ({grace:?})")]
@@ -170,21 +172,48 @@ impl Config {
         hook_budget: Duration
     );
     setter!(
-        /// How often a vetoed signal is asked again until the grace deadline (default 1 s).
+        /// How often the hooks are asked again while they defer an inevitable request (a
+        /// signal, a forced request) (default 100 ms): the run starts within about this long of
+        /// the last veto lifting.
         veto_retry: Duration
     );
+    setter!(
+        /// Time each drain participant (a server, the tracked futures, a drainer) may take to
+        /// finish its work in flight at the `drain` step (default 5 s; capped by the deadline).
+        /// One that does not finish is `timed_out` and the run is not clean.
+        drain_timeout: Duration
+    );
+
+    /// The orchestrator's SIGKILL deadline after it asks the bot to stop (`docker stop`'s
+    /// 10 s, systemd's `TimeoutStopSec`, Kubernetes' `terminationGracePeriodSeconds`). When set,
+    /// a signal that hooks defer is forced early enough that the forced run and the hard margin
+    /// end before it, and no run's deadline passes it. It must exceed `forced_budget` +
+    /// `hard_margin` ([`validate`](Self::validate) refuses it otherwise). Default: none (the
+    /// Botica integration sets 10 s when none is set).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_shutdown::Config;
+    ///
+    /// let config = Config::default().stop_timeout(Duration::from_secs(10));
+    /// assert!(config.validate().is_ok());
+    /// assert!(Config::default().stop_timeout(Duration::from_secs(4)).validate().is_err());
+    /// ```
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = Some(timeout);
+        self
+    }
+
+    /// The `stop_timeout` in force, if any.
+    pub fn stop_timeout_value(&self) -> Option<Duration> {
+        self.stop_timeout
+    }
     setter!(
         /// Time past the deadline before the hard-deadline thread ends the process even if the
         /// actor thread is blocked (default 2 s); `None` disables the thread.
         hard_margin: Option<Duration>
     );
-    /// The orchestrator's SIGKILL deadline after its SIGTERM (`docker stop`'s 10 s, systemd's
-    /// `TimeoutStopSec`, Kubernetes' `terminationGracePeriodSeconds`); default none. The forced
-    /// budget and the hard-deadline margin must fit inside it.
-    pub fn stop_timeout(mut self, value: Duration) -> Self {
-        self.stop_timeout = Some(value);
-        self
-    }
     setter!(
         /// Per-step timeouts, each capped by the deadline.
         steps: StepTimeouts
@@ -317,6 +346,7 @@ impl Config {
             ("task_grace", self.task_grace),
             ("hook_budget", self.hook_budget),
             ("veto_retry", self.veto_retry),
+            ("drain_timeout", self.drain_timeout),
             ("snapshot_timeout", self.snapshot_timeout),
             ("close_timeout", self.close_timeout),
             ("steps.cancel_tasks", self.steps.cancel_tasks),
@@ -340,26 +370,21 @@ impl Config {
                 field: "hard_margin",
             });
         }
-        if let Some(stop_timeout) = self.stop_timeout {
-            if stop_timeout.is_zero() {
-                return Err(ConfigError::ZeroDuration {
-                    field: "stop_timeout",
-                });
-            }
-            let margin = self.hard_margin.unwrap_or_default();
-            if self.forced_budget + margin >= stop_timeout {
-                return Err(ConfigError::StopTimeoutTooShort {
-                    stop_timeout,
-                    forced: self.forced_budget,
-                    margin,
-                });
-            }
-        }
         if self.forced_budget > self.grace {
             return Err(ConfigError::ForcedBudgetAboveGrace {
                 forced: self.forced_budget,
                 grace: self.grace,
             });
+        }
+        if let Some(stop_timeout) = self.stop_timeout {
+            let hard_margin = self.hard_margin.unwrap_or_default();
+            if stop_timeout <= self.forced_budget + hard_margin {
+                return Err(ConfigError::StopTimeoutTooShort {
+                    stop_timeout,
+                    forced_budget: self.forced_budget,
+                    hard_margin,
+                });
+            }
         }
         let names = [
             ("lock_file", &self.lock_file),

@@ -2,21 +2,21 @@
 //! resources and hooks, to ask for a shutdown, and to wait for the report.
 
 use std::future::Future;
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
+use actix_shutdown_actors::messages::SetPendingJobsProbe;
 use actix_shutdown_actors::messages::{
     FlushAck, FlushLogs, GetTasks, HookId, RegisterHook, RegisterResource, RegisterState,
     RequestAnswer, RequestShutdown, Snapshot, SpawnTask, SupervisorState, TakeSnapshot, TaskInfo,
     TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
 };
-use actix_shutdown_actors::supervisor::{SetPendingJobsProbe, StatusView, Supervisor};
+use actix_shutdown_actors::supervisor::{StatusView, Supervisor};
 use actix_shutdown_actors::{
-    ClosingFlag, Loaded, LogQueue, Logger, LoggerError, PersistError, Persister, RequestSource,
-    ResourceCloser, ShutdownReport, ShutdownRequest, ShutdownResponse, StateStore, StepOutcome,
-    StepRecord, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
+    ClosingFlag, HardDeadlineThread, LastResort, Loaded, LogQueue, Logger, LoggerError,
+    PersistError, Persister, RequestSource, ResourceCloser, ShutdownReport, ShutdownRequest,
+    ShutdownResponse, StateStore, TaskError, TaskMonitor, async_hook, sync_hook, validate_name,
 };
 use futures::FutureExt;
 use serde::Serialize;
@@ -26,6 +26,10 @@ use tokio_util::sync::CancellationToken;
 use crate::boot::{BootReport, RestoredQueue};
 use crate::config::Config;
 use crate::rehydrate::{QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
+
+mod drain;
+#[cfg(feature = "http")]
+mod serve;
 
 pub(crate) struct Actors {
     pub(crate) supervisor: Addr<Supervisor>,
@@ -43,6 +47,11 @@ struct Inner {
     store: StateStore,
     config: Config,
     log_queue: LogQueue,
+    /// Where a third signal ends the process (the hard-deadline thread, which knows the run).
+    hard_deadline: Option<HardDeadlineThread>,
+    /// The futures [`ShutdownHandle::track`] tracks, drained together.
+    tracker: tokio_util::task::TaskTracker,
+    track_registered: std::sync::Once,
 }
 
 /// The embedding program's handle: cheap to clone, `Send`, usable from any thread (the async
@@ -68,6 +77,7 @@ impl ShutdownHandle {
         closing: ClosingFlag,
         config: Config,
         log_queue: LogQueue,
+        hard_deadline: Option<HardDeadlineThread>,
     ) -> Self {
         let store = StateStore::new(config.state_dir_path());
         Self {
@@ -79,6 +89,9 @@ impl ShutdownHandle {
                 store,
                 config,
                 log_queue,
+                hard_deadline,
+                tracker: tokio_util::task::TaskTracker::new(),
+                track_registered: std::sync::Once::new(),
             }),
         }
     }
@@ -464,55 +477,34 @@ impl ShutdownHandle {
         &self.inner.actors.supervisor
     }
 
-    /// Ends the process at once (third signal): flushes the log queue briefly and exits with
-    /// the `failed` code. The lock file stays, so the next boot reports the crash.
-    pub(crate) fn emergency_exit(&self, why: &str) -> ! {
-        let code = self.inner.config.exit_code_table().failed;
-        let marker = self.inner.config.exit_marker_path();
-        if let Err(e) =
-            actix_shutdown_actors::files::write_atomic(&marker, format!("{code}\n").as_bytes())
-        {
-            let _ = writeln!(
-                std::io::stderr(),
-                "actix-shutdown: cannot write the exit marker {}: {e}",
-                marker.display()
-            );
+    /// Ends the process at once (third signal) with the `failed` code, leaving what the hard
+    /// deadline leaves: the summary of a run under way (the step cut short `timed_out`, the
+    /// rest `skipped`), the exit marker, the flushed log queue, no lock file.
+    pub(crate) fn exit_now(&self, why: &str) -> ! {
+        if let Some(hard) = &self.inner.hard_deadline {
+            hard.exit_now(why);
         }
-        let _ = self
-            .inner
-            .log_queue
-            .flush_blocking(Duration::from_millis(200));
-        let _ = writeln!(std::io::stderr(), "actix-shutdown: {why}: exiting at once");
-        std::process::exit(code)
+        let config = &self.inner.config;
+        LastResort {
+            summary_path: config.summary_path(),
+            lock_path: Some(config.lock_path()),
+            exit_marker: Some(config.exit_marker_path()),
+            log_queue: Some(self.inner.log_queue.clone()),
+            exit_code: config.exit_code_table().failed,
+        }
+        .exit(why)
     }
 }
 
+/// The report `wait` answers when the Supervisor is gone before it could give its own.
 fn unreachable_report(code: i32, why: &str) -> ShutdownReport {
-    ShutdownReport {
-        version: actix_shutdown_actors::SUMMARY_VERSION,
-        started_at: String::new(),
-        finished_at: String::new(),
-        duration_ms: 0,
-        reason: "unknown".into(),
-        source: "api".into(),
-        forced: false,
-        escalated: false,
-        restart: false,
-        exit_code: code,
-        pending_jobs: None,
-        vetoes: Vec::new(),
-        hook_errors: Vec::new(),
-        steps: vec![StepRecord {
-            name: "supervisor".into(),
-            outcome: StepOutcome::Failed,
-            duration_ms: 0,
-            error: Some(format!("the Supervisor is unreachable: {why}")),
-        }],
-        tasks: Vec::new(),
-        files: Vec::new(),
-        resources: Vec::new(),
-        logs_dropped: 0,
-    }
+    let mut report = ShutdownReport::new("unknown", RequestSource::Api);
+    report.exit_code = code;
+    report.clean = false;
+    report.lost = vec![format!(
+        "the Supervisor is unreachable ({why}): what the shutdown did is unknown"
+    )];
+    report
 }
 
 /// Spawns named tasks through the TaskMonitor.

@@ -422,7 +422,7 @@ impl StatusBody {
         let (state, step, exit_code) = match status {
             Some(SupervisorState::Running) => ("running", None, None),
             Some(SupervisorState::Closing { step }) => {
-                ("closing", (!step.is_empty()).then_some(step), None)
+                ("closing", step.map(|step| step.name().to_owned()), None)
             }
             Some(SupervisorState::Finished { exit_code }) => ("finished", None, Some(exit_code)),
             None if closing => ("closing", None, None),
@@ -654,7 +654,7 @@ mod tests {
         );
         let closing = StatusBody::new(
             Some(SupervisorState::Closing {
-                step: "persist_state".into(),
+                step: Some(actix_shutdown_actors::Step::PersistState),
             }),
             true,
         );

@@ -18,14 +18,14 @@ pub mod systemd;
 
 pub use actix_shutdown_actors as actors;
 pub use actix_shutdown_actors::messages::{
-    HookId, RequestAnswer, Snapshot, StepEvent, SupervisorState, TakeSnapshot, TaskInfo,
+    Drain, HookId, RequestAnswer, Snapshot, StepEvent, SupervisorState, TakeSnapshot, TaskInfo,
     TaskOptions, TaskState,
 };
 pub use actix_shutdown_actors::{
-    ArchivedFile, ClosingFlag, ExitCodes, FileRecord, FoundState, Loaded, LockError, LockInfo,
-    LogOptions, LoggerError, ParticipantOutcome, PersistError, RequestSource, ResourceRecord,
-    ShutdownReport, ShutdownRequest, ShutdownResponse, StepOutcome, StepRecord, StepTimeouts,
-    TaskError, TaskOutcome, TaskRecord, VetoRecord,
+    ArchivedFile, ClosingFlag, DrainRecord, ExitCodes, FileRecord, FoundState, Loaded, LockError,
+    LockInfo, LogOptions, LoggerError, ParticipantOutcome, PersistError, RequestSource,
+    ResourceRecord, ShutdownReport, ShutdownRequest, ShutdownResponse, Step, StepOutcome,
+    StepRecord, StepTimeouts, TaskError, TaskOutcome, TaskRecord, VetoRecord,
 };
 pub use boot::{BootReport, PreviousRun, RestoredQueue};
 pub use config::{Config, ConfigError};
@@ -33,4 +33,5 @@ pub use error::{StartError, StartErrorKind};
 pub use handle::{ShutdownHandle, TaskSpawner};
 pub use rehydrate::{DroppedJobs, QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
 pub use shutdown::{Shutdown, ShutdownBuilder, read_last_shutdown};
+pub use signals::catch_signals;
 pub use tokio_util::sync::CancellationToken;

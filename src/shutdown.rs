@@ -9,8 +9,9 @@ use actix::prelude::*;
 use actix_shutdown_actors::messages::StepEvent;
 use actix_shutdown_actors::supervisor::Supervisor;
 use actix_shutdown_actors::{
-    ClosingFlag, CrashLog, HardDeadline, LockManager, LogQueue, Logger, Participants, Persister,
-    PreviousLock, ResourceCloser, ShutdownReport, StateStore, SupervisorConfig, TaskMonitor, files,
+    ClosingFlag, CrashLog, HardDeadline, LastResort, LockManager, LogQueue, Logger, Participants,
+    Persister, PreviousLock, ResourceCloser, ShutdownReport, StateStore, SupervisorConfig,
+    TaskMonitor, files,
 };
 
 use crate::boot::{BootReport, PreviousRun};
@@ -77,6 +78,10 @@ impl ShutdownBuilder {
         let config = self.config;
         let codes = config.exit_code_table();
         let fail = |kind: StartErrorKind| StartError::new(kind, codes);
+        // First, so that a signal during boot is acted on once boot completes.
+        if config.signals {
+            signals::catch_signals().map_err(|e| fail(StartErrorKind::Signals(e)))?;
+        }
         config.validate().map_err(|e| fail(e.into()))?;
         let dir = config.state_dir_path().to_owned();
         files::ensure_private_dir(&dir).map_err(|source| {
@@ -163,25 +168,30 @@ impl ShutdownBuilder {
             grace: config.grace,
             forced_budget: config.forced_budget,
             task_grace: config.task_grace,
+            drain_timeout: config.drain_timeout,
             steps: config.steps,
             hook_budget: config.hook_budget,
             veto_retry: config.veto_retry,
+            stop_timeout: config.stop_timeout,
             exit_codes: codes,
             exit_marker: Some(config.exit_marker_path()),
             stop_system: config.stop_system,
             hard_deadline: config.hard_margin.map(|margin| HardDeadline {
                 margin,
-                summary_path: config.summary_path(),
-                lock_path: Some(lock_path),
-                exit_marker: Some(config.exit_marker_path()),
-                log_queue: Some(log_queue.clone()),
-                exit_code: codes.failed,
+                last_resort: LastResort {
+                    summary_path: config.summary_path(),
+                    lock_path: Some(lock_path),
+                    exit_marker: Some(config.exit_marker_path()),
+                    log_queue: Some(log_queue.clone()),
+                    exit_code: codes.failed,
+                },
             }),
             progress: combine(self.progress),
             ..SupervisorConfig::default()
         };
         let supervisor = Supervisor::new(supervisor_config, participants, closing.clone());
         let status = supervisor.status_view();
+        let hard_deadline = supervisor.hard_deadline();
         let supervisor = supervisor.start();
         let signals_on = config.signals;
         let actors = Actors {
@@ -191,7 +201,7 @@ impl ShutdownBuilder {
             closer,
             logger,
         };
-        let handle = ShutdownHandle::new(actors, status, closing, config, log_queue);
+        let handle = ShutdownHandle::new(actors, status, closing, config, log_queue, hard_deadline);
         let boot = BootReport {
             state_dir: dir,
             pid: std::process::id(),
@@ -203,7 +213,7 @@ impl ShutdownBuilder {
         };
         handle.set_boot_report(boot.clone());
         if signals_on {
-            signals::listen(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
+            signals::attach(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
 
         tracing::info!("{boot}");

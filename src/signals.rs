@@ -1,10 +1,62 @@
-//! OS signals: the first SIGINT/SIGTERM (Ctrl+C/Ctrl+Break on Windows) asks for a graceful
-//! shutdown, the second forces it, the third ends the process at once. The platform code sits
-//! behind [`listen`].
+//! OS signals: the first SIGINT, SIGTERM or SIGHUP (Ctrl+C/Ctrl+Break on Windows) asks for a
+//! graceful shutdown (inevitable: `is_closing` turns true at once), the second forces it, the
+//! third ends the process at once. The handlers are installed before anything else at boot
+//! (or earlier, with [`catch_signals`]); a signal that arrives during boot is acted on as soon
+//! as boot completes, so the process never dies by a signal's default action. The platform
+//! code sits behind `Signals`.
+
+use std::sync::{Mutex, OnceLock};
 
 use actix_shutdown_actors::{RequestSource, ShutdownRequest};
+use tokio::sync::mpsc;
 
 use crate::ShutdownHandle;
+
+/// The signal thread, once installed: hands it the handle when boot completes.
+static LISTENER: OnceLock<Mutex<Option<mpsc::UnboundedSender<ShutdownHandle>>>> = OnceLock::new();
+
+/// Installs the signal handlers now, before the rest of boot, so that a signal that arrives
+/// while the program is still starting (parsing its command line, opening its database) is
+/// not fatal: it is acted on as soon as [`ShutdownBuilder::start`](crate::ShutdownBuilder::start)
+/// completes. `start` installs them itself when this was not called; calling it first thing
+/// in `main` narrows the window to the process's own start. Idempotent.
+///
+/// # Errors
+/// The OS refused a handler, or the signal thread did not start.
+///
+/// # Examples
+/// ```no_run
+/// fn main() -> std::io::Result<()> {
+///     actix_shutdown::catch_signals()?; // first: SIGTERM from here on starts a clean shutdown
+///     // … parse arguments, open the database, then start the actix System …
+///     Ok(())
+/// }
+/// ```
+pub fn catch_signals() -> std::io::Result<()> {
+    let mut result = Ok(());
+    LISTENER.get_or_init(|| match spawn_listener() {
+        Ok(tx) => Mutex::new(Some(tx)),
+        Err(e) => {
+            result = Err(e);
+            Mutex::new(None)
+        }
+    });
+    result
+}
+
+/// Gives the signal thread the handle: signals caught during boot are acted on now.
+pub(crate) fn attach(handle: ShutdownHandle) -> std::io::Result<()> {
+    catch_signals()?;
+    let listener = LISTENER.get().and_then(|l| l.lock().ok()?.take());
+    match listener {
+        Some(tx) => tx
+            .send(handle)
+            .map_err(|_| std::io::Error::other("the signal thread has stopped")),
+        None => Err(std::io::Error::other(
+            "the signal handlers could not be installed, or a Shutdown already took them",
+        )),
+    }
+}
 
 /// What the n-th signal does.
 fn act(handle: &ShutdownHandle, name: &str, count: u32) {
@@ -23,18 +75,14 @@ fn act(handle: &ShutdownHandle, name: &str, count: u32) {
                 format!("signal:{name}"),
             ));
         }
-        _ => {
-            tracing::error!("third {name}: exiting at once");
-            handle.emergency_exit(&format!("third signal ({name}) during the shutdown"));
-        }
+        _ => handle.exit_now(&format!("third signal ({name})")),
     }
 }
 
-/// Installs the handlers now (so that a signal right after start is not missed) and listens
-/// on a thread of its own: the third signal ends the process even when the actor thread is
-/// blocked (say, by a synchronous hook or closer).
-pub(crate) fn listen(handle: ShutdownHandle) -> std::io::Result<()> {
+/// Starts the thread that owns the handlers; returns once they are installed.
+fn spawn_listener() -> std::io::Result<mpsc::UnboundedSender<ShutdownHandle>> {
     let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+    let (handle_tx, mut handle_rx) = mpsc::unbounded_channel::<ShutdownHandle>();
     std::thread::Builder::new()
         .name("actix-shutdown-signals".into())
         .spawn(move || {
@@ -59,7 +107,31 @@ pub(crate) fn listen(handle: ShutdownHandle) -> std::io::Result<()> {
                         return;
                     }
                 };
+                // Until boot completes, signals are kept; the third still exits at once.
+                let mut caught: Vec<&'static str> = Vec::new();
+                let handle = loop {
+                    tokio::select! {
+                        handle = handle_rx.recv() => match handle {
+                            Some(handle) => break handle,
+                            None => return,
+                        },
+                        Some(name) = signals.next() => {
+                            caught.push(name);
+                            if caught.len() >= 3 {
+                                let _ = std::io::Write::write_all(
+                                    &mut std::io::stderr(),
+                                    format!("actix-shutdown: third signal ({name}) during boot: exiting at once\n").as_bytes(),
+                                );
+                                std::process::exit(1);
+                            }
+                        }
+                    }
+                };
                 let mut count = 0;
+                for name in caught {
+                    count += 1;
+                    act(&handle, name, count);
+                }
                 while let Some(name) = signals.next().await {
                     count += 1;
                     act(&handle, name, count);
@@ -68,7 +140,8 @@ pub(crate) fn listen(handle: ShutdownHandle) -> std::io::Result<()> {
         })?;
     ready_rx
         .recv_timeout(std::time::Duration::from_secs(10))
-        .map_err(|_| std::io::Error::other("the signal thread did not start within 10 s"))?
+        .map_err(|_| std::io::Error::other("the signal thread did not start within 10 s"))??;
+    Ok(handle_tx)
 }
 
 /// The signals that ask for a shutdown on this platform.
@@ -76,6 +149,7 @@ pub(crate) fn listen(handle: ShutdownHandle) -> std::io::Result<()> {
 struct Signals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
 }
 
 #[cfg(unix)]
@@ -85,6 +159,7 @@ impl Signals {
         Ok(Self {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
         })
     }
 
@@ -92,6 +167,7 @@ impl Signals {
         tokio::select! {
             Some(()) = self.interrupt.recv() => Some("SIGINT"),
             Some(()) = self.terminate.recv() => Some("SIGTERM"),
+            Some(()) = self.hangup.recv() => Some("SIGHUP"),
             else => None,
         }
     }

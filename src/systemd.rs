@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::{ShutdownBuilder, ShutdownHandle, StepEvent, StepOutcome};
+use crate::{ShutdownBuilder, ShutdownHandle, Step, StepEvent, StepOutcome};
 
 /// The environment variable naming the service manager's socket.
 pub const NOTIFY_SOCKET_ENV: &str = "NOTIFY_SOCKET";
@@ -148,21 +148,28 @@ impl Notifier {
             StepEvent::Finished { record } if record.outcome != StepOutcome::Completed => {
                 let error = record.error.as_deref().unwrap_or("");
                 vec![Message::Status(format!(
-                    "shutting down: {} {:?}: {error}",
+                    "shutting down: {} {}: {error}",
                     record.name, record.outcome
                 ))]
             }
-            StepEvent::Finished { record } if record.name == "stop_logging" => {
+            StepEvent::Finished { record } if record.name == Step::StopLogging => {
                 vec![Message::Status("shut down".to_owned())]
             }
             StepEvent::Escalated { reason } => {
                 vec![Message::Status(format!("shutting down, forced: {reason}"))]
             }
-            StepEvent::Vetoed { by } if began.is_none() => vec![
-                Message::Status(format!(
-                    "shutdown request canceled by {}; still running",
-                    by.join(", ")
-                )),
+            StepEvent::Vetoed { by, deferred } if began.is_none() => vec![
+                Message::Status(if *deferred {
+                    format!(
+                        "closing; shutdown deferred by {} until the work in flight ends",
+                        by.join(", ")
+                    )
+                } else {
+                    format!(
+                        "shutdown request canceled by {}; still running",
+                        by.join(", ")
+                    )
+                }),
                 Message::ExtendTimeout(self.deferral_budget),
             ],
             _ => Vec::new(),
@@ -224,7 +231,7 @@ mod tests {
 
     fn started(step: &str) -> StepEvent {
         StepEvent::Started {
-            step: step.to_owned(),
+            step: step.parse().expect("a step name"),
         }
     }
 
@@ -258,7 +265,7 @@ mod tests {
     fn failed_steps_and_escalations_show_in_the_status() {
         let n = notifier();
         let record = StepRecord {
-            name: "close_resources".into(),
+            name: Step::CloseResources,
             outcome: StepOutcome::Failed,
             duration_ms: 3,
             error: Some("broker: reset".into()),
@@ -286,6 +293,7 @@ mod tests {
         let out = n.messages(
             &StepEvent::Vetoed {
                 by: vec!["busy-guard".into()],
+                deferred: false,
             },
             Instant::now(),
         );

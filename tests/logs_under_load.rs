@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use actix_shutdown::{CancellationToken, Config, Shutdown, StepOutcome, TaskOptions};
+use actix_shutdown::{CancellationToken, Config, Shutdown, Step, StepOutcome, TaskOptions};
 
 const THREADS: usize = 4;
 const PER_THREAD: usize = 25_000;
@@ -62,7 +62,7 @@ async fn every_record_emitted_during_a_shutdown_is_in_the_log_and_panics_reach_t
         .await
         .expect("bounded");
     assert_eq!(
-        report.step("flush_logs").map(|s| s.outcome),
+        report.step(Step::FlushLogs).map(|s| s.outcome),
         Some(StepOutcome::Completed),
         "{report:#?}"
     );

@@ -1,12 +1,19 @@
-//! The `is_closing` flag: one atomic, set once at BeginShutdown, read on hot paths.
+//! The `is_closing` flag: one atomic, set once when the shutdown becomes inevitable or begins,
+//! read on hot paths; and a future for code that waits for it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Shared flag that turns true when the shutdown begins and never turns back. Cloning shares
-/// it; checking it is one atomic load.
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+/// Shared flag that turns true when the shutdown becomes inevitable or begins, and never turns
+/// back. Cloning shares it; checking it is one atomic load; [`closed`](Self::closed) waits for
+/// it.
 #[derive(Clone, Debug, Default)]
-pub struct ClosingFlag(Arc<AtomicBool>);
+pub struct ClosingFlag {
+    flag: Arc<AtomicBool>,
+    closed: CancellationToken,
+}
 
 impl ClosingFlag {
     /// A flag that is not set.
@@ -14,14 +21,25 @@ impl ClosingFlag {
         Self::default()
     }
 
-    /// True once the shutdown has begun: stop accepting new work.
+    /// True once the shutdown is inevitable or has begun: stop accepting new work.
     #[inline]
     pub fn is_closing(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.flag.load(Ordering::Acquire)
     }
 
-    /// Sets the flag; returns true if this call set it.
+    /// Sets the flag and wakes every [`closed`](Self::closed) future; returns true if this
+    /// call set it.
     pub fn set(&self) -> bool {
-        !self.0.swap(true, Ordering::AcqRel)
+        let first = !self.flag.swap(true, Ordering::AcqRel);
+        if first {
+            self.closed.cancel();
+        }
+        first
+    }
+
+    /// Resolves once the flag is set (at once if it is). `'static` and `Send`: hand it to
+    /// any runtime.
+    pub fn closed(&self) -> WaitForCancellationFutureOwned {
+        self.closed.clone().cancelled_owned()
     }
 }

@@ -7,9 +7,11 @@
 
 mod closing;
 mod crash_log;
+pub mod defaults;
 mod errors;
 pub mod files;
 mod hard_deadline;
+mod last_resort;
 mod lock_manager;
 mod logger;
 pub mod messages;
@@ -18,13 +20,15 @@ mod report;
 mod request;
 mod resource_closer;
 mod state_store;
+mod step;
 pub mod supervisor;
 mod task_monitor;
 
 pub use closing::ClosingFlag;
 pub use crash_log::{CrashLog, CrashWriter};
 pub use errors::{LockError, LockHolder, LoggerError, PersistError, TaskError};
-pub use hard_deadline::HardDeadline;
+pub use hard_deadline::{HardDeadline, HardDeadlineThread};
+pub use last_resort::{LastResort, write_exit_marker};
 pub use lock_manager::{LockInfo, LockManager, PreviousLock, read_lock_info};
 pub use logger::{LogOptions, LogQueue, LogWriter, Logger, RecordWriter};
 pub use persister::{Persister, write_json_atomic};
@@ -37,7 +41,10 @@ pub use state_store::{
     ArchivedFile, Envelope, FoundState, Loaded, RESERVED_NAMES, SCHEMA_VERSION, StateStore,
     validate_name,
 };
-pub use supervisor::{ExitCodes, Participants, ProgressFn, StepTimeouts, SupervisorConfig};
+pub use step::{Step, UnknownStep};
+pub use supervisor::{
+    ExitCodes, Participants, ProgressFn, StatusView, StepTimeouts, SupervisorConfig,
+};
 pub use task_monitor::{BACKOFF_MAX, BACKOFF_START, ENDED_KEPT, TaskMonitor};
 
 /// The text of a panic payload (`&str` or `String`), or a placeholder.

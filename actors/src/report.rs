@@ -1,10 +1,15 @@
 //! What a shutdown did, step by step: the in-memory report every waiter receives and the
 //! versioned `last_shutdown.json` written from it.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
+use crate::request::RequestSource;
+use crate::step::Step;
+
 /// Version of the `last_shutdown.json` format written by this crate.
-pub const SUMMARY_VERSION: u32 = 1;
+pub const SUMMARY_VERSION: u32 = 2;
 
 /// How one pipeline step ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,7 +21,7 @@ pub enum StepOutcome {
     Failed,
     /// No answer before the step's timeout (capped by the overall deadline).
     TimedOut,
-    /// The step was not run (nothing to do, or forced mode skipped it).
+    /// The step never ran: the hard deadline ended the process before it.
     Skipped,
 }
 
@@ -62,9 +67,8 @@ pub enum TaskOutcome {
 /// One pipeline step in the report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
-    /// Step name: `begin`, `cancel_tasks`, `flush_logs`, `persist_state`, `close_resources`,
-    /// `write_summary`, `release_lock`, `stop_logging`.
-    pub name: String,
+    /// Which step (serialized as its name, e.g. `persist_state`).
+    pub name: Step,
     /// How it ended.
     pub outcome: StepOutcome,
     /// Wall time of the step.
@@ -84,6 +88,22 @@ pub struct TaskRecord {
     #[serde(default)]
     pub restarts: u32,
     /// The panic message or error, if any.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// One drain participant in the report: a server, the tracked futures, a custom drainer or an
+/// actor answering [`Drain`](crate::messages::Drain).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrainRecord {
+    /// The name it was registered with.
+    pub name: String,
+    /// `completed`, `failed`, `timed_out` or `panicked`.
+    pub outcome: ParticipantOutcome,
+    /// Wall time until it finished or was given up on.
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// The failure, in words.
     #[serde(default)]
     pub error: Option<String>,
 }
@@ -157,15 +177,24 @@ pub struct ShutdownReport {
     /// Why, e.g. `signal:SIGTERM`, `admin:restart`, `director`.
     pub reason: String,
     /// Who asked: `signal`, `admin`, `director`, `watchdog`, `http`, `api`.
-    pub source: String,
+    pub source: RequestSource,
     /// Whether the run ended in forced mode.
     pub forced: bool,
     /// Whether a graceful run was switched to forced (second signal, forced request, deadline).
     pub escalated: bool,
     /// Whether a restart was requested.
     pub restart: bool,
-    /// The process exit code this shutdown asks for.
+    /// The process exit code this shutdown asks for: the clean (or restart) code only when
+    /// `clean`.
     pub exit_code: i32,
+    /// True when nothing was lost: every step completed, no state skipped or failed, no task
+    /// aborted, panicked or failed, no drain or resource timed out or failed.
+    #[serde(default)]
+    pub clean: bool,
+    /// Each thing lost, in words an operator understands (`state reminder_tracking skipped
+    /// (forced)`, `task worker-1 aborted`, `drain api timed out`); empty when `clean`.
+    #[serde(default)]
+    pub lost: Vec<String>,
     /// Jobs still pending when the state was saved, when the bot reports them.
     pub pending_jobs: Option<u64>,
     /// Hooks that canceled earlier graceful requests of this run.
@@ -173,8 +202,11 @@ pub struct ShutdownReport {
     /// Hooks that failed, panicked or timed out.
     #[serde(default)]
     pub hook_errors: Vec<HookRecord>,
-    /// The pipeline steps in order.
+    /// The pipeline steps in order, each once.
     pub steps: Vec<StepRecord>,
+    /// The drain participants.
+    #[serde(default)]
+    pub drains: Vec<DrainRecord>,
     /// The background tasks.
     pub tasks: Vec<TaskRecord>,
     /// The state files.
@@ -187,20 +219,155 @@ pub struct ShutdownReport {
 }
 
 impl ShutdownReport {
-    /// True when every step that ran completed.
-    pub fn is_clean(&self) -> bool {
-        self.steps
-            .iter()
-            .all(|s| matches!(s.outcome, StepOutcome::Completed | StepOutcome::Skipped))
+    /// A report of a run that starts now, for `reason` from `source`: nothing recorded yet,
+    /// clean until something is lost, exit code 0 until the run decides it.
+    pub fn new(reason: impl Into<String>, source: RequestSource) -> Self {
+        Self {
+            version: SUMMARY_VERSION,
+            started_at: crate::files::rfc3339(std::time::SystemTime::now()),
+            finished_at: String::new(),
+            duration_ms: 0,
+            reason: reason.into(),
+            source,
+            forced: false,
+            escalated: false,
+            restart: false,
+            exit_code: 0,
+            clean: true,
+            lost: Vec::new(),
+            pending_jobs: None,
+            vetoes: Vec::new(),
+            hook_errors: Vec::new(),
+            steps: Vec::new(),
+            drains: Vec::new(),
+            tasks: Vec::new(),
+            files: Vec::new(),
+            resources: Vec::new(),
+            logs_dropped: 0,
+        }
     }
 
-    /// The step record with this name.
-    pub fn step(&self, name: &str) -> Option<&StepRecord> {
-        self.steps.iter().find(|s| s.name == name)
+    /// True when nothing was lost (see [`lost_items`](Self::lost_items)).
+    pub fn is_clean(&self) -> bool {
+        self.lost_items().is_empty()
+    }
+
+    /// Every loss this report records, in words: a step that did not complete, a state that
+    /// was skipped or not written, a task aborted, panicked or failed, a drain or a resource
+    /// that timed out, failed or panicked, log records dropped. Empty exactly when the run lost
+    /// nothing.
+    pub fn lost_items(&self) -> Vec<String> {
+        let mut lost = Vec::new();
+        for step in &self.steps {
+            if !matches!(step.outcome, StepOutcome::Completed) {
+                lost.push(with_error(
+                    format!("step {} {}", step.name, step.outcome),
+                    &step.error,
+                ));
+            }
+        }
+        for drain in &self.drains {
+            if drain.outcome.is_failure() {
+                lost.push(with_error(
+                    format!("drain {} {}", drain.name, drain.outcome),
+                    &drain.error,
+                ));
+            }
+        }
+        for task in &self.tasks {
+            if !matches!(task.outcome, TaskOutcome::Finished | TaskOutcome::Cancelled) {
+                lost.push(with_error(
+                    format!("task {} {}", task.name, task.outcome),
+                    &task.error,
+                ));
+            }
+        }
+        for file in &self.files {
+            match file.outcome {
+                ParticipantOutcome::Completed => {}
+                ParticipantOutcome::Skipped => lost.push(format!(
+                    "state {} skipped ({})",
+                    file.name,
+                    file.error.as_deref().unwrap_or(if self.forced {
+                        "forced"
+                    } else {
+                        "not written"
+                    })
+                )),
+                outcome => lost.push(with_error(
+                    format!("state {} {}", file.name, outcome),
+                    &file.error,
+                )),
+            }
+        }
+        for resource in &self.resources {
+            if resource.outcome.is_failure() {
+                lost.push(with_error(
+                    format!("resource {} {}", resource.name, resource.outcome),
+                    &resource.error,
+                ));
+            }
+        }
+        if self.logs_dropped > 0 {
+            lost.push(format!("{} log records dropped", self.logs_dropped));
+        }
+        lost
+    }
+
+    /// The step record for this step, if it ran.
+    pub fn step(&self, step: Step) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| s.name == step)
     }
 
     /// The exit code as a [`std::process::ExitCode`] (codes outside 0..=255 map to 1).
     pub fn process_exit_code(&self) -> std::process::ExitCode {
         std::process::ExitCode::from(u8::try_from(self.exit_code).unwrap_or(1))
+    }
+}
+
+/// A duration in whole milliseconds, saturating.
+pub(crate) fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn with_error(what: String, error: &Option<String>) -> String {
+    match error {
+        Some(error) => format!("{what}: {error}"),
+        None => what,
+    }
+}
+
+impl fmt::Display for StepOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed out",
+            Self::Skipped => "skipped",
+        })
+    }
+}
+
+impl fmt::Display for ParticipantOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed out",
+            Self::Panicked => "panicked",
+            Self::Skipped => "skipped",
+        })
+    }
+}
+
+impl fmt::Display for TaskOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Self::Finished => "finished",
+            Self::Cancelled => "cancelled",
+            Self::Aborted => "aborted",
+            Self::Panicked => "panicked",
+            Self::Failed => "failed",
+        })
     }
 }

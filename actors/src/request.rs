@@ -62,6 +62,9 @@ pub struct ShutdownRequest {
     pub restart: bool,
     /// When it was made.
     pub at: SystemTime,
+    /// For an inevitable request that hooks deferred: when it will run forced whatever the hooks
+    /// answer (the grace deadline, or earlier under `stop_timeout`). `None` otherwise.
+    pub forced_at: Option<std::time::Instant>,
 }
 
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
@@ -80,6 +83,7 @@ impl ShutdownRequest {
             source,
             restart: false,
             at: SystemTime::now(),
+            forced_at: None,
         }
     }
 
@@ -106,6 +110,20 @@ impl ShutdownRequest {
     /// True for a forced request.
     pub fn is_forced(&self) -> bool {
         self.forced
+    }
+
+    /// True when the process will end whatever the hooks answer: a signal or a forced request.
+    /// `is_closing` turns true as soon as such a request arrives; a hook's cancel only defers
+    /// the pipeline. A request that is not inevitable (a director's or an HTTP graceful request)
+    /// and that a hook cancels changes nothing.
+    pub fn is_inevitable(&self) -> bool {
+        self.forced || self.source == RequestSource::Signal
+    }
+
+    /// For a deferred inevitable request, the time left before it runs forced.
+    pub fn time_left(&self) -> Option<std::time::Duration> {
+        self.forced_at
+            .map(|at| at.saturating_duration_since(std::time::Instant::now()))
     }
 }
 

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::messages::{CloseAll, CloseReport, CloserFn, RegisterResource};
 use crate::panic_message;
-use crate::report::{ParticipantOutcome, ResourceRecord};
+use crate::report::{ParticipantOutcome, ResourceRecord, millis};
 
 struct Resource {
     name: String,
@@ -115,8 +115,4 @@ async fn close_one(resource: Resource, limit: Duration, deadline: Instant) -> Re
         duration_ms: millis(started.elapsed()),
         error,
     }
-}
-
-pub(crate) fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

@@ -17,8 +17,8 @@ use actix_shutdown_actors::messages::{
 };
 use actix_shutdown_actors::{
     ClosingFlag, Envelope, FileRecord, FoundState, Loaded, ParticipantOutcome, PersistError,
-    Persister, SCHEMA_VERSION, SUMMARY_VERSION, ShutdownReport, StateStore, StepOutcome,
-    StepRecord,
+    Persister, RequestSource, SCHEMA_VERSION, SUMMARY_VERSION, ShutdownReport, StateStore, Step,
+    StepOutcome, StepRecord,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -485,20 +485,23 @@ async fn write_summary_writes_the_report_as_json() {
         finished_at: "2026-11-25T08:03:11.456Z".to_owned(),
         duration_ms: 1333,
         reason: "signal:SIGTERM".to_owned(),
-        source: "signal".to_owned(),
+        source: RequestSource::Signal,
         forced: false,
         escalated: false,
         restart: false,
-        exit_code: 0,
+        exit_code: 1,
+        clean: false,
+        lost: vec!["state cache skipped (forced)".to_owned()],
         pending_jobs: Some(2),
         vetoes: Vec::new(),
         hook_errors: Vec::new(),
         steps: vec![StepRecord {
-            name: "persist_state".to_owned(),
+            name: Step::PersistState,
             outcome: StepOutcome::Completed,
             duration_ms: 12,
             error: None,
         }],
+        drains: Vec::new(),
         tasks: Vec::new(),
         files: vec![not_written(
             dir.path(),

@@ -8,14 +8,14 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use actix_shutdown::{
     CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, Snapshot,
-    StepEvent, StepOutcome, TakeSnapshot,
+    Step, StepEvent, StepOutcome, TakeSnapshot,
 };
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -679,10 +679,14 @@ fn register_resources(shutdown: &ShutdownHandle, args: &RunArgs, db: &Db) {
 fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, busy: &Arc<AtomicUsize>) {
     if args.busy_veto {
         let busy = Arc::clone(busy);
+        // Asked again every 100 ms while it defers a signal: say so when the count changes.
+        let last_said = AtomicUsize::new(usize::MAX);
         shutdown.on_shutdown_request("busy-guard", move |request, response| {
             let in_flight = busy.load(Ordering::Relaxed);
             if !request.is_forced() && in_flight > 0 {
-                say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
+                if last_said.swap(in_flight, Ordering::Relaxed) != in_flight {
+                    say!("busy-guard: {in_flight} job(s) in flight; asking to wait");
+                }
                 response.cancel();
             }
         });
@@ -723,7 +727,7 @@ fn schedule_admin_requests(shutdown: &ShutdownHandle, args: &RunArgs) {
 
 fn print_progress(event: &StepEvent) {
     match event {
-        StepEvent::Started { step } if step == "begin" => say!("shutting down..."),
+        StepEvent::Started { step } if *step == Step::Begin => say!("shutting down..."),
         StepEvent::Started { .. } => {}
         StepEvent::Finished { record } => {
             let mark = if record.outcome == StepOutcome::Completed {
@@ -744,7 +748,17 @@ fn print_progress(event: &StepEvent) {
             );
         }
         StepEvent::Escalated { reason } => say!("  escalated to forced: {reason}"),
-        StepEvent::Vetoed { by } => say!(
+        StepEvent::Vetoed { by, deferred: true } => {
+            // The hooks are asked again every 100 ms while they defer: say it once.
+            static SAID: AtomicBool = AtomicBool::new(false);
+            if !SAID.swap(true, Ordering::Relaxed) {
+                say!(
+                    "closing: shutdown canceled by {} for now; deferred until the work in flight ends",
+                    by.join(", ")
+                );
+            }
+        }
+        StepEvent::Vetoed { by, .. } => say!(
             "shutdown request canceled by {}; still running",
             by.join(", ")
         ),

@@ -62,6 +62,23 @@ fn assert_answer(answer: &Answer, bot_id: &str, dialect: Dialect, ready: bool) {
     assert_eq!(answer.keys(), expected, "{:#}", answer.body);
 }
 
+/// A forced run skips the non-critical states: a loss, so the exit code is 1 and the
+/// summary says what was lost.
+fn assert_forced_exit(bot: &mut Bot, state: &StateDir) {
+    let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
+    assert_eq!(exit.code(), 1, "{exit}");
+    let summary = state.summary();
+    assert_eq!(summary["forced"], true, "{summary:#}");
+    assert_eq!(summary["source"], "director", "{summary:#}");
+    assert_eq!(summary["clean"], false, "{summary:#}");
+    assert!(
+        summary["lost"].as_array().is_some_and(|lost| lost
+            .iter()
+            .any(|l| l == "state reminder_tracking skipped (forced)")),
+        "{summary:#}"
+    );
+}
+
 fn wait_exit_code(bot: &mut Bot) -> i32 {
     let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
     let code = exit.code();
@@ -189,10 +206,7 @@ async fn idle_bot_answers_forced(dialect: Dialect) {
         "{:?}",
         answer.latency
     );
-    wait_exit_code(&mut bot);
-    let summary = state.summary();
-    assert_eq!(summary["forced"], true, "{summary:#}");
-    assert_eq!(summary["source"], "director", "{summary:#}");
+    assert_forced_exit(&mut bot, &state);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,9 +257,8 @@ async fn busy_bot_cancels_until_forced(forced_dialect: Dialect) {
     let forced = director.request(&bot_id, forced_dialect, true).await;
     let answer = director.answer(&forced).await;
     assert_answer(&answer, &bot_id, forced_dialect, true);
-    wait_exit_code(&mut bot);
+    assert_forced_exit(&mut bot, &state);
     let summary = state.summary();
-    assert_eq!(summary["forced"], true, "{summary:#}");
     assert!(
         summary["vetoes"].as_array().is_some_and(|v| v
             .iter()
@@ -297,6 +310,13 @@ async fn requests_once_the_shutdown_is_decided_are_answered_ready_with_their_own
         if let Some(id) = &sent.id {
             assert_eq!(answer.packet()["requestId"], id.as_str());
         }
+        // At once: not after the 3 s hook that is still running.
+        assert!(
+            answer.latency < Duration::from_secs(1),
+            "{:?}: {:?}",
+            sent,
+            answer.latency
+        );
     }
     let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
     let summary = state.summary();
@@ -375,4 +395,34 @@ async fn under_botica_a_forced_run_that_cannot_end_before_sigkill_is_refused_at_
     ] {
         assert!(exit.stderr.contains(numbers), "{numbers} in {exit}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_botica_a_busy_bot_is_down_before_dockers_sigkill() {
+    let director = Director::connect().await;
+    let state = StateDir::new();
+    let (mut bot, bot_id) = ready_bot(
+        &director,
+        &state,
+        "sigkill",
+        &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "60000"],
+    )
+    .await;
+    // Both workers hold a 60 s job by the first heartbeat: the busy-guard defers the SIGTERM.
+    director
+        .wait_heartbeats(&bot_id, 1, 2 * HEARTBEAT_PERIOD)
+        .await;
+    let sent = Instant::now();
+    // What `docker stop` does first; its SIGKILL would follow 10 s later.
+    bot.signal(libc::SIGTERM);
+    let exit = tokio::task::block_in_place(|| bot.wait_exit(EXIT_TIMEOUT));
+    let took = sent.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "down {took:?} after SIGTERM\n{exit}"
+    );
+    eprintln!("a busy bot under Botica was down {took:?} after SIGTERM");
+    let summary = state.summary();
+    assert_eq!(summary["source"], "signal", "{summary:#}");
+    assert_eq!(summary["escalated"], true, "forced early: {summary:#}\n{exit}");
 }

@@ -195,8 +195,36 @@ fn a_third_signal_ends_the_process_even_while_the_actor_thread_is_blocked() {
     let exit = bot.wait_exit(std::time::Duration::from_secs(10));
     assert_eq!(exit.code(), 1, "{exit}");
     assert_eq!(state.text("exit_code").trim(), "1", "{exit}");
-    assert!(
-        state.file("bot.lock").exists(),
-        "an interrupted shutdown leaves its lock: the next boot reports it\n{exit}"
+    // The third signal leaves what the hard deadline leaves: no lock, and a summary that
+    // agrees with the run — every step once, in order, the one cut short `timed_out`.
+    assert!(!state.file("bot.lock").exists(), "{exit}");
+    let summary = state.summary();
+    assert_eq!(summary["exit_code"], 1, "{summary:#}");
+    assert_eq!(summary["clean"], false, "{summary:#}");
+    let steps: Vec<(&str, &str)> = summary["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or(""),
+                s["outcome"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("begin", "completed"),
+            ("drain", "completed"),
+            ("cancel_tasks", "completed"),
+            ("flush_logs", "completed"),
+            ("persist_state", "completed"),
+            ("close_resources", "timed_out"),
+            ("write_summary", "skipped"),
+            ("release_lock", "skipped"),
+            ("stop_logging", "skipped"),
+        ],
+        "{summary:#}"
     );
 }

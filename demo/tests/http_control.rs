@@ -180,12 +180,13 @@ fn readiness_flips_to_503_once_the_shutdown_begins() {
     assert_eq!(status["closing"], true, "{status:#}");
     assert!(
         status["step"].is_null()
-            || ["begin", "cancel_tasks"].contains(&status["step"].as_str().unwrap_or("")),
+            || ["begin", "drain", "cancel_tasks"].contains(&status["step"].as_str().unwrap_or("")),
         "{status:#}"
     );
 
     let exit = plane.bot.wait_exit(EXIT_TIMEOUT);
-    assert_eq!(exit.code(), 0, "{exit}");
+    // The hung task is aborted at its grace: a loss, so exit 1.
+    assert_eq!(exit.code(), 1, "{exit}");
     let summary = state.summary();
     assert_eq!(summary["source"], "http", "{summary:#}");
     assert_eq!(summary["reason"], "deploy", "{summary:#}");
@@ -323,9 +324,11 @@ fn a_busy_bot_answers_not_ready_keeps_running_and_a_forced_request_ends_it() {
         json!({"requestId": "forced-1", "ready": true, "vetoedBy": []})
     );
     let exit = plane.bot.wait_exit(EXIT_TIMEOUT);
-    assert_eq!(exit.code(), 0, "{exit}");
+    // Forced: the non-critical states are skipped, a loss the exit code owns up to.
+    assert_eq!(exit.code(), 1, "{exit}");
     let summary = state.summary();
     assert_eq!(summary["forced"], true, "{summary:#}");
+    assert_eq!(summary["clean"], false, "{summary:#}");
     assert_eq!(summary["source"], "http", "{summary:#}");
     assert_eq!(summary["reason"], "director", "{summary:#}");
     let veto = named(&summary, "vetoes", "hook", "busy-guard");
@@ -333,7 +336,7 @@ fn a_busy_bot_answers_not_ready_keeps_running_and_a_forced_request_ends_it() {
 }
 
 #[test]
-fn a_forced_request_is_ready_at_once_and_the_bot_exits_0() {
+fn a_forced_request_is_ready_at_once_and_the_bot_exits_1_naming_the_skipped_states() {
     let state = StateDir::new();
     let mut plane = Plane::start(&state, &[]);
     let answer = plane.shutdown(&json!({"forced": true, "requestId": "forced-2"}));
@@ -342,9 +345,17 @@ fn a_forced_request_is_ready_at_once_and_the_bot_exits_0() {
         json!({"requestId": "forced-2", "ready": true, "vetoedBy": []})
     );
     let exit = plane.bot.wait_exit(EXIT_TIMEOUT);
-    assert_eq!(exit.code(), 0, "{exit}");
+    assert_eq!(exit.code(), 1, "{exit}");
     let summary = state.summary();
     assert_eq!(summary["forced"], true, "{summary:#}");
+    assert_eq!(
+        summary["lost"],
+        json!([
+            "state reminder_tracking skipped (forced)",
+            "state command_cache skipped (forced)"
+        ]),
+        "{summary:#}"
+    );
     assert_eq!(summary["source"], "http", "{summary:#}");
     assert!(
         !state.file("bot.lock").exists(),

@@ -25,7 +25,9 @@ fn shuts_down_cleanly_on(sig: libc::c_int, name: &str) {
     assert_eq!(state.text("exit_code").trim(), "0", "{exit}");
 
     let summary = state.summary();
-    assert_eq!(summary["version"], 1, "{summary:#}");
+    assert_eq!(summary["version"], 2, "{summary:#}");
+    assert_eq!(summary["clean"], true, "{summary:#}");
+    assert_eq!(summary["lost"], serde_json::json!([]), "{summary:#}");
     assert_eq!(summary["reason"], format!("signal:{name}"), "{summary:#}");
     assert_eq!(summary["source"], "signal", "{summary:#}");
     assert_eq!(summary["forced"], false, "{summary:#}");
@@ -104,7 +106,7 @@ fn state_directory_and_its_files_are_owner_only() {
 }
 
 #[test]
-fn hung_task_is_aborted_at_its_deadline() {
+fn hung_task_is_aborted_at_its_deadline_and_named_in_what_was_lost() {
     let state = StateDir::new();
     let mut bot = Bot::start(&state, &["--hang-task", "--grace", "3"]);
     bot.wait_ready(READY_TIMEOUT);
@@ -118,13 +120,24 @@ fn hung_task_is_aborted_at_its_deadline() {
         took < Duration::from_secs(6),
         "exit took {took:?} after SIGTERM\n{exit}"
     );
-    assert_eq!(exit.code(), 0, "{exit}");
+    // A task aborted is a loss: not clean, exit 1, and the loss named.
+    assert_eq!(exit.code(), 1, "{exit}");
     let summary = state.summary();
     assert_eq!(
         entry(&summary, "tasks", "stuck-sync")["outcome"],
         "aborted",
         "{summary:#}"
     );
+    assert_eq!(summary["clean"], false, "{summary:#}");
+    assert!(
+        summary["lost"]
+            .as_array()
+            .is_some_and(|lost| lost.iter().any(|l| l
+                .as_str()
+                .is_some_and(|l| l.starts_with("task stuck-sync aborted")))),
+        "{summary:#}"
+    );
+    assert_eq!(state.text("exit_code").trim(), "1", "{exit}");
     for task in ["producer", "worker-1", "worker-2", "reminders"] {
         assert_eq!(
             entry(&summary, "tasks", task)["outcome"],

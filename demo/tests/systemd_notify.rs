@@ -138,6 +138,7 @@ fn bot_tells_systemd_it_is_ready_then_stopping_with_each_step() {
         steps,
         [
             "begin",
+            "drain",
             "cancel_tasks",
             "flush_logs",
             "persist_state",

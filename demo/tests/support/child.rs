@@ -31,8 +31,9 @@ pub(crate) const STATE_FILES: [&str; 4] = [
 ];
 
 /// The steps `last_shutdown.json` lists, in order (it is written during `write_summary`).
-pub(crate) const SUMMARY_STEPS: [&str; 6] = [
+pub(crate) const SUMMARY_STEPS: [&str; 7] = [
     "begin",
+    "drain",
     "cancel_tasks",
     "flush_logs",
     "persist_state",

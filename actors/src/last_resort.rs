@@ -1,0 +1,143 @@
+//! The last resort: what the process leaves behind when it must end before the pipeline does —
+//! the hard deadline passed (a participant blocked the actor thread), or a third signal asked to
+//! exit at once. One routine for both, so both leave the same things: the summary as far as the
+//! run got (every step once, in order, the one cut short `timed_out`, the rest `skipped`), the
+//! exit marker, the flushed log queue, no lock file.
+
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::files;
+use crate::logger::LogQueue;
+use crate::persister::write_json_atomic;
+use crate::report::{ShutdownReport, StepOutcome, StepRecord, millis};
+use crate::step::Step;
+
+/// Writes the exit marker: the code and a newline, atomically. The only writer of that file.
+///
+/// # Errors
+/// The write error.
+pub fn write_exit_marker(path: &Path, code: i32) -> io::Result<()> {
+    files::write_atomic(path, format!("{code}\n").as_bytes())
+}
+
+/// Where the last resort leaves its traces.
+#[derive(Clone, Debug)]
+pub struct LastResort {
+    /// Where the summary goes.
+    pub summary_path: PathBuf,
+    /// The lock file to remove.
+    pub lock_path: Option<PathBuf>,
+    /// The exit marker to update.
+    pub exit_marker: Option<PathBuf>,
+    /// The log queue to flush.
+    pub log_queue: Option<LogQueue>,
+    /// The exit code to end with.
+    pub exit_code: i32,
+}
+
+/// What the running pipeline shares with the last resort.
+#[derive(Clone, Debug)]
+pub(crate) struct RunProgress {
+    /// The report as far as the run got.
+    pub(crate) report: Arc<Mutex<ShutdownReport>>,
+    /// The step in progress and when it started.
+    pub(crate) current: Arc<Mutex<Option<(Step, Instant)>>>,
+    /// When the run started.
+    pub(crate) started: Instant,
+}
+
+impl RunProgress {
+    /// The report completed for a process that ends now: every step once, in order; the step
+    /// in progress `timed_out` (with `why`), those that never ran `skipped`.
+    pub(crate) fn cut_short(&self, why: &str, exit_code: i32) -> ShutdownReport {
+        let current = *self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let mut report = self
+            .report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut recorded = std::mem::take(&mut report.steps);
+        report.steps = Step::ALL
+            .into_iter()
+            .map(|step| {
+                if let Some(at) = recorded.iter().position(|r| r.name == step) {
+                    return recorded.swap_remove(at);
+                }
+                match current {
+                    Some((running, since)) if running == step => StepRecord {
+                        name: step,
+                        outcome: StepOutcome::TimedOut,
+                        duration_ms: millis(since.elapsed()),
+                        error: Some(format!("cut short: {why}")),
+                    },
+                    _ => StepRecord {
+                        name: step,
+                        outcome: StepOutcome::Skipped,
+                        duration_ms: 0,
+                        error: Some(format!("not run: {why}")),
+                    },
+                }
+            })
+            .collect();
+        report.forced = true;
+        report.escalated = true;
+        report.finished_at = files::rfc3339(SystemTime::now());
+        report.duration_ms = millis(self.started.elapsed());
+        report.lost = report.lost_items();
+        report.clean = report.lost.is_empty();
+        report.exit_code = exit_code;
+        report
+    }
+}
+
+impl LastResort {
+    /// Ends the process with [`exit_code`](Self::exit_code) outside a run: the exit marker, the
+    /// flushed log queue, no lock file. (During a run, the hard-deadline thread also writes the
+    /// summary: see [`HardDeadlineThread::exit_now`](crate::HardDeadlineThread::exit_now).)
+    pub fn exit(&self, why: &str) -> ! {
+        self.exit_with(why, None)
+    }
+
+    /// Leaves the traces and ends the process: the summary (when a run is under way), the exit
+    /// marker, the flushed log queue, no lock file.
+    pub(crate) fn exit_with(&self, why: &str, run: Option<&RunProgress>) -> ! {
+        let step = run.and_then(|run| *run.current.lock().unwrap_or_else(|p| p.into_inner()));
+        match step {
+            Some((step, _)) => tracing::error!(%step, "{why}; ending the process"),
+            None => tracing::error!("{why}; ending the process"),
+        }
+        if let Some(run) = run {
+            let report = run.cut_short(why, self.exit_code);
+            if let Err(e) = write_json_atomic(&self.summary_path, &report) {
+                let _ = writeln!(io::stderr(), "actix-shutdown: {e}");
+            }
+        }
+        if let Some(marker) = &self.exit_marker
+            && let Err(e) = write_exit_marker(marker, self.exit_code)
+        {
+            let _ = writeln!(
+                io::stderr(),
+                "actix-shutdown: cannot write the exit marker {}: {e}",
+                marker.display()
+            );
+        }
+        if let Some(queue) = &self.log_queue {
+            let _ = queue.flush_blocking(Duration::from_millis(500));
+        }
+        if let Some(lock) = &self.lock_path {
+            let _ = std::fs::remove_file(lock);
+        }
+        let at = step
+            .map(|(step, _)| format!(" during step {step}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            io::stderr(),
+            "actix-shutdown: {why}{at}; exiting with code {}",
+            self.exit_code
+        );
+        std::process::exit(self.exit_code)
+    }
+}

@@ -1,0 +1,415 @@
+//! The pipeline: one method per [`Step`], run in [`Step::ALL`]'s order by a short loop. Each
+//! step but `begin` is a message round-trip (or, for `drain`, one per participant) bounded by
+//! its own timeout and by what is left of the deadline; a timeout or failure is recorded and
+//! the pipeline goes on.
+
+use std::cell::Cell;
+use std::io::Write as _;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use actix::prelude::*;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::config::{Participants, ProgressFn, SupervisorConfig};
+use super::drain;
+use super::status::StatusView;
+use crate::files;
+use crate::hard_deadline::{HardDeadlineThread, Signal};
+use crate::last_resort::{RunProgress, write_exit_marker};
+use crate::messages::{
+    CancelAll, CloseAll, Drainer, FlushLogs, PersistAll, ReleaseLock, StepEvent, StopLogging,
+    WriteSummary,
+};
+use crate::panic_message;
+use crate::report::{ParticipantOutcome, ShutdownReport, StepOutcome, StepRecord, millis};
+use crate::step::Step;
+
+/// What the Supervisor shares with the running pipeline.
+pub(super) struct RunControl {
+    pub(super) forced: Cell<bool>,
+    pub(super) escalated: Cell<bool>,
+    pub(super) deadline: watch::Sender<Instant>,
+    pub(super) hard: Option<HardDeadlineThread>,
+}
+
+impl RunControl {
+    /// Switches the run to forced mode once; the deadline moves to `until` when that is sooner.
+    /// False when it was forced already.
+    pub(super) fn force(&self, until: Instant) -> bool {
+        if self.forced.replace(true) {
+            return false;
+        }
+        self.escalated.set(true);
+        self.deadline.send_if_modified(|d| {
+            let sooner = until < *d;
+            *d = (*d).min(until);
+            sooner
+        });
+        if let Some(hard) = &self.hard {
+            hard.send(Signal::Deadline(self.deadline.borrow().into_std()));
+        }
+        true
+    }
+
+    /// What is left of the deadline.
+    pub(super) fn left(&self) -> Duration {
+        self.deadline
+            .borrow()
+            .saturating_duration_since(Instant::now())
+    }
+}
+
+/// How a step's round-trip ended when it did not answer.
+pub(super) enum StepError {
+    TimedOut(Duration),
+    Unreachable(String),
+}
+
+/// What a step ends with: `Ok(None)` completed, `Ok(Some(error))` failed, `Err` no answer.
+type StepResult = Result<Option<String>, StepError>;
+
+pub(super) struct Pipeline {
+    pub(super) participants: Participants,
+    pub(super) config: SupervisorConfig,
+    pub(super) control: Rc<RunControl>,
+    pub(super) progress: RunProgress,
+    pub(super) status: StatusView,
+    pub(super) pending_jobs: Option<Rc<dyn Fn() -> u64>>,
+    pub(super) drainers: Vec<(String, Drainer)>,
+}
+
+impl Pipeline {
+    /// Runs every step once, in order, and returns the finished report.
+    pub(super) async fn run(mut self) -> ShutdownReport {
+        for step in Step::ALL {
+            let began = self.start_step(step);
+            let result = match step {
+                Step::Begin => self.begin(),
+                Step::Drain => self.drain().await,
+                Step::CancelTasks => self.cancel_tasks().await,
+                Step::FlushLogs => self.flush_logs().await,
+                Step::PersistState => self.persist_state().await,
+                Step::CloseResources => self.close_resources().await,
+                Step::WriteSummary => self.write_summary(began).await,
+                Step::ReleaseLock => self.release_lock().await,
+                Step::StopLogging => self.stop_logging().await,
+            };
+            self.record(step, began, result);
+        }
+        self.status.set_step(None);
+        let report = self.with_report(|r| {
+            self.finalize(r);
+            r.clone()
+        });
+        if let Some(e) = self.write_marker(report.exit_code) {
+            let _ = writeln!(std::io::stderr(), "actix-shutdown: {e}");
+        }
+        report
+    }
+
+    /// `begin`: `is_closing` is already true; the exit marker gets the planned code, for
+    /// watchdogs. The one step without a round-trip.
+    fn begin(&self) -> StepResult {
+        let planned = self.with_report(|r| r.exit_code);
+        Ok(self.write_marker(planned))
+    }
+
+    /// `drain`: every drain participant at once, each within `drain_timeout`.
+    async fn drain(&mut self) -> StepResult {
+        let drainers = std::mem::take(&mut self.drainers);
+        let limit = self.limit(self.config.drain_timeout);
+        let records = drain::run(drainers, self.inner_budget(limit), &self.control.deadline).await;
+        let failures = failures(records.iter().map(|d| (&d.name, d.outcome, &d.error)));
+        self.with_report(|r| r.drains = records);
+        Ok(failures)
+    }
+
+    async fn cancel_tasks(&self) -> StepResult {
+        let own = self.config.steps.cancel_tasks;
+        let now = Instant::now();
+        // Tasks get at most half of what is left, so that the state can still be saved.
+        let msg = CancelAll {
+            grace: self.config.task_grace,
+            deadline: now + (self.control.left() / 2).min(self.inner_budget(own)),
+            forced: self.control.forced.get(),
+        };
+        let report = self.call(&self.participants.cancel_tasks, msg, own).await?;
+        self.with_report(|r| r.tasks = report.tasks);
+        Ok(None)
+    }
+
+    async fn flush_logs(&self) -> StepResult {
+        let own = self.config.steps.flush_logs;
+        Ok(
+            match self
+                .call(&self.participants.flush_logs, FlushLogs, own)
+                .await?
+            {
+                Ok(ack) => {
+                    self.with_report(|r| r.logs_dropped = ack.dropped);
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            },
+        )
+    }
+
+    async fn persist_state(&self) -> StepResult {
+        let own = self.config.steps.persist_state;
+        let critical_only = self.control.forced.get();
+        let result = self
+            .call(
+                &self.participants.persist,
+                PersistAll { critical_only },
+                own,
+            )
+            .await
+            .map(|report| {
+                let failures =
+                    failures(report.files.iter().map(|f| (&f.name, f.outcome, &f.error)));
+                self.with_report(|r| r.files = report.files);
+                failures
+            });
+        if let Some(pending) = &self.pending_jobs {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| pending())) {
+                Ok(pending) => self.with_report(|r| r.pending_jobs = Some(pending)),
+                Err(panic) => tracing::error!(
+                    "the pending-jobs probe panicked: {}",
+                    panic_message(&*panic)
+                ),
+            }
+        }
+        result
+    }
+
+    async fn close_resources(&self) -> StepResult {
+        let own = self.config.steps.close_resources;
+        let msg = CloseAll {
+            deadline: Instant::now() + self.inner_budget(self.limit(own)),
+        };
+        let report = self.call(&self.participants.close, msg, own).await?;
+        let failures = failures(
+            report
+                .resources
+                .iter()
+                .map(|r| (&r.name, r.outcome, &r.error)),
+        );
+        self.with_report(|r| r.resources = report.resources);
+        Ok(failures)
+    }
+
+    /// `write_summary`: the summary lists the steps up to and including its own write (as
+    /// completed: had it failed, there would be no summary to say so); `release_lock` and
+    /// `stop_logging` are in the in-memory report only.
+    async fn write_summary(&self, began: Instant) -> StepResult {
+        let summary = self.with_report(|r| {
+            let mut summary = r.clone();
+            summary.steps.push(StepRecord {
+                name: Step::WriteSummary,
+                outcome: StepOutcome::Completed,
+                duration_ms: millis(began.elapsed()),
+                error: None,
+            });
+            self.finalize(&mut summary);
+            Arc::new(summary)
+        });
+        let own = self.config.steps.write_summary;
+        let written = self
+            .call(&self.participants.write_summary, WriteSummary(summary), own)
+            .await?;
+        Ok(written.err().map(|e| e.to_string()))
+    }
+
+    async fn release_lock(&self) -> StepResult {
+        let own = self.config.steps.release_lock;
+        let released = self
+            .call(&self.participants.release_lock, ReleaseLock, own)
+            .await?;
+        Ok(released.err().map(|e| e.to_string()))
+    }
+
+    async fn stop_logging(&self) -> StepResult {
+        let own = self.config.steps.stop_logging;
+        Ok(
+            match self
+                .call(&self.participants.stop_logging, StopLogging, own)
+                .await?
+            {
+                Ok(stopped) => {
+                    self.with_report(|r| r.logs_dropped = stopped.dropped);
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            },
+        )
+    }
+
+    fn with_report<R>(&self, f: impl FnOnce(&mut ShutdownReport) -> R) -> R {
+        f(&mut self
+            .progress
+            .report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn emit(&self, event: &StepEvent) {
+        notify(self.config.progress.as_ref(), event);
+    }
+
+    /// Time this step may take: its own timeout, capped by the deadline, never below the
+    /// floor (once the deadline is exhausted the run switches to forced mode).
+    fn limit(&self, own: Duration) -> Duration {
+        let left = self.control.left();
+        if left.is_zero() && self.control.force(Instant::now()) {
+            tracing::warn!("shutdown deadline exhausted; the remaining steps run in forced mode");
+            self.emit(&StepEvent::Escalated {
+                reason: "deadline exhausted".to_owned(),
+            });
+        }
+        own.min(left).max(self.config.min_step_time)
+    }
+
+    /// What a participant may spend of a step's `limit`: a little less, so that it can still
+    /// answer with its report (which resource hung, which task was aborted) before the step
+    /// itself times out.
+    fn inner_budget(&self, limit: Duration) -> Duration {
+        limit - self.config.min_step_time.min(limit / 4)
+    }
+
+    /// Sends `msg` and waits for the answer within the step's limit; a sooner deadline (an
+    /// escalation) shortens the wait.
+    async fn call<M>(
+        &self,
+        to: &Recipient<M>,
+        msg: M,
+        own: Duration,
+    ) -> Result<M::Result, StepError>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        let limit = self.limit(own);
+        bounded(
+            to.send(msg),
+            limit,
+            &self.control.deadline,
+            self.config.min_step_time,
+        )
+        .await?
+        .map_err(|e| StepError::Unreachable(format!("the participant is unreachable: {e}")))
+    }
+
+    fn record(&self, step: Step, began: Instant, result: StepResult) {
+        let (outcome, error) = match result {
+            Ok(None) => (StepOutcome::Completed, None),
+            Ok(Some(e)) => (StepOutcome::Failed, Some(e)),
+            Err(StepError::TimedOut(limit)) => (
+                StepOutcome::TimedOut,
+                Some(format!("no answer within {limit:?}")),
+            ),
+            Err(StepError::Unreachable(e)) => (StepOutcome::Failed, Some(e)),
+        };
+        let record = StepRecord {
+            name: step,
+            outcome,
+            duration_ms: millis(began.elapsed()),
+            error,
+        };
+        match &record.error {
+            Some(e) => tracing::warn!(
+                %step,
+                %outcome,
+                duration_ms = record.duration_ms,
+                "shutdown step: {e}"
+            ),
+            // Once the logs are stopped, a record would only reach stderr: the report has it.
+            None if step == Step::StopLogging => {}
+            None => tracing::info!(
+                %step,
+                duration_ms = record.duration_ms,
+                "shutdown step completed"
+            ),
+        }
+        self.with_report(|r| r.steps.push(record.clone()));
+        self.status.set_step(None);
+        self.emit(&StepEvent::Finished { record });
+    }
+
+    fn start_step(&self, step: Step) -> Instant {
+        self.status.set_step(Some(step));
+        self.emit(&StepEvent::Started { step });
+        Instant::now()
+    }
+
+    /// Fills in what the run knows at the end: forced, escalated, times, losses and the exit
+    /// code, which is decided here only.
+    fn finalize(&self, r: &mut ShutdownReport) {
+        r.forced = self.control.forced.get();
+        r.escalated = r.escalated || self.control.escalated.get();
+        r.finished_at = files::rfc3339(SystemTime::now());
+        r.duration_ms = millis(self.progress.started.elapsed());
+        r.lost = r.lost_items();
+        r.clean = r.lost.is_empty();
+        r.exit_code = self.config.exit_codes.for_run(r.clean, r.restart);
+    }
+
+    fn write_marker(&self, code: i32) -> Option<String> {
+        let path = self.config.exit_marker.as_ref()?;
+        write_exit_marker(path, code)
+            .err()
+            .map(|e| format!("cannot write the exit marker {}: {e}", path.display()))
+    }
+}
+
+/// Waits for `fut` within `limit`; a sooner deadline (an escalation) shortens the wait, never
+/// below `floor` from the moment it moved.
+pub(super) async fn bounded<F: Future>(
+    fut: F,
+    limit: Duration,
+    deadline: &watch::Sender<Instant>,
+    floor: Duration,
+) -> Result<F::Output, StepError> {
+    let mut until = Instant::now() + limit;
+    let mut moved = deadline.subscribe();
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        tokio::select! {
+            answer = &mut fut => return Ok(answer),
+            () = tokio::time::sleep_until(until) => return Err(StepError::TimedOut(limit)),
+            changed = moved.changed() => {
+                if changed.is_ok() {
+                    let sooner = (*moved.borrow()).max(Instant::now() + floor);
+                    until = until.min(sooner);
+                }
+            }
+        }
+    }
+}
+
+/// Tells a progress listener; a listener that panics (say, printing to a closed pipe) is
+/// logged and cannot take the pipeline down with it.
+pub(super) fn notify(progress: Option<&ProgressFn>, event: &StepEvent) {
+    if let Some(progress) = progress
+        && let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| progress(event)))
+    {
+        tracing::error!("a progress listener panicked: {}", panic_message(&*panic));
+    }
+}
+
+/// The failed participants of a step, in words; `None` when none failed.
+fn failures<'a>(
+    items: impl Iterator<Item = (&'a String, ParticipantOutcome, &'a Option<String>)>,
+) -> Option<String> {
+    let failed: Vec<String> = items
+        .filter(|(_, outcome, _)| outcome.is_failure())
+        .map(|(name, outcome, error)| match error {
+            Some(error) => format!("{name}: {error}"),
+            None => format!("{name}: {outcome}"),
+        })
+        .collect();
+    (!failed.is_empty()).then(|| failed.join("; "))
+}

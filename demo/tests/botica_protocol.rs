@@ -371,6 +371,10 @@ async fn malformed_packets_leave_the_bot_answering() {
         r#""type" is not a string"#,
         "not a JSON object",
         "above the 65536-byte limit",
+        // Each line names the packet it dropped: the start of its body, escaped, and its size.
+        "{this is not json",
+        "(17 bytes)",
+        "(1048631 bytes)",
     ] {
         assert!(
             log.contains(expected),
@@ -424,5 +428,8 @@ async fn under_botica_a_busy_bot_is_down_before_dockers_sigkill() {
     eprintln!("a busy bot under Botica was down {took:?} after SIGTERM");
     let summary = state.summary();
     assert_eq!(summary["source"], "signal", "{summary:#}");
-    assert_eq!(summary["escalated"], true, "forced early: {summary:#}\n{exit}");
+    assert_eq!(
+        summary["escalated"], true,
+        "forced early: {summary:#}\n{exit}"
+    );
 }

@@ -157,16 +157,15 @@ impl Link {
                 Some(Err(e)) => return Ended::Lost(e.to_string()),
                 Some(Ok(delivery)) => delivery,
             };
-            self.handle_packet(DirectorPacket::parse(&delivery.data), publisher)
-                .await;
+            self.handle_packet(&delivery.data, publisher).await;
             if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
                 return Ended::Lost(format!("ack failed: {e}"));
             }
         }
     }
 
-    async fn handle_packet(&self, packet: DirectorPacket, publisher: &Publisher) {
-        match packet {
+    async fn handle_packet(&self, body: &[u8], publisher: &Publisher) {
+        match DirectorPacket::parse(body) {
             DirectorPacket::Heartbeat => {
                 publisher.send(&BotPacket::Heartbeat).await;
             }
@@ -174,10 +173,10 @@ impl Link {
                 self.answer_request(forced, request_id, publisher).await;
             }
             DirectorPacket::Unknown { kind } => {
-                tracing::warn!("botica: packet of unknown type {kind} dropped");
+                tracing::warn!(body = %body_for_log(body), "botica: packet of unknown type {kind} dropped");
             }
             DirectorPacket::Malformed(why) => {
-                tracing::warn!("botica: malformed packet dropped: {why}");
+                tracing::warn!(body = %body_for_log(body), "botica: malformed packet dropped: {why}");
             }
         }
     }
@@ -254,6 +253,16 @@ fn director_request(forced: bool, id: Option<&str>) -> ShutdownRequest {
         Some(id) => request.with_id(id),
         None => request,
     }
+}
+
+/// The start of a packet's body, escaped, for the log line that drops it.
+fn body_for_log(body: &[u8]) -> String {
+    let start = &body[..body.len().min(256)];
+    format!(
+        "{} ({} bytes)",
+        for_log(&String::from_utf8_lossy(start)),
+        body.len()
+    )
 }
 
 fn response(request_id: Option<String>, ready: bool) -> BotPacket {

@@ -21,11 +21,13 @@ use std::time::{Duration, Instant};
 use child::{Bot, EXIT_TIMEOUT, READY_TIMEOUT, StateDir};
 use director::{Dialect, Director, HEARTBEAT_PERIOD, fresh_bot_id};
 
-/// A RabbitMQ node of this test's own, halted and removed on drop.
+/// A RabbitMQ node of this test's own, halted on drop. Everything it writes (data, logs, the
+/// Erlang cookie) stays in its temporary directory: `HOME` points there for the node and for
+/// `rabbitmqctl`.
 struct PrivateBroker {
     node: String,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl PrivateBroker {
@@ -34,8 +36,6 @@ impl PrivateBroker {
             .prefix("botica-broker-")
             .tempdir()
             .expect("temp dir");
-        // The Debian wrapper runs the node as the `rabbitmq` user when started by root.
-        set_mode(dir.path(), 0o777);
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let node = format!(
             "botica-test-{}-{}@localhost",
@@ -45,8 +45,9 @@ impl PrivateBroker {
         let port = free_port();
         let dist_port = free_port();
         let path = |name: &str| dir.path().join(name);
-        let status = Command::new("rabbitmq-server")
+        let status = rabbitmq_tool("rabbitmq-server")
             .arg("-detached")
+            .env("HOME", dir.path())
             .env("RABBITMQ_NODENAME", &node)
             .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
             .env("RABBITMQ_NODE_PORT", port.to_string())
@@ -61,11 +62,7 @@ impl PrivateBroker {
                 panic!("cannot run rabbitmq-server: {e}; install rabbitmq-server (scripts/test.sh says how)")
             });
         assert!(status.success(), "rabbitmq-server -detached: {status}");
-        Self {
-            node,
-            port,
-            _dir: dir,
-        }
+        Self { node, port, dir }
     }
 
     fn url(&self) -> String {
@@ -73,10 +70,8 @@ impl PrivateBroker {
     }
 
     fn ctl(&self, args: &[&str]) {
-        let out = Command::new("rabbitmqctl")
-            .arg("-n")
-            .arg(&self.node)
-            .args(args)
+        let out = self
+            .ctl_command(args)
             .output()
             .unwrap_or_else(|e| panic!("cannot run rabbitmqctl {args:?}: {e}"));
         assert!(
@@ -87,15 +82,33 @@ impl PrivateBroker {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+
+    fn ctl_command(&self, args: &[&str]) -> Command {
+        let mut command = rabbitmq_tool("rabbitmqctl");
+        command
+            .env("HOME", self.dir.path())
+            .arg("-n")
+            .arg(&self.node)
+            .args(args);
+        command
+    }
 }
 
 impl Drop for PrivateBroker {
     fn drop(&mut self) {
-        let _ = Command::new("rabbitmqctl")
-            .arg("-n")
-            .arg(&self.node)
-            .arg("stop")
-            .output();
+        let _ = self.ctl_command(&["stop"]).output();
+    }
+}
+
+/// A RabbitMQ tool. Debian and Ubuntu put the real scripts in /usr/lib/rabbitmq/bin and
+/// wrappers that only root or the `rabbitmq` user may run in /usr/sbin: use the real ones
+/// when they are there, so any user can run this test; elsewhere, the tool on the PATH.
+fn rabbitmq_tool(name: &str) -> Command {
+    let direct = std::path::Path::new("/usr/lib/rabbitmq/bin").join(name);
+    if direct.exists() {
+        Command::new(direct)
+    } else {
+        Command::new(name)
     }
 }
 
@@ -104,11 +117,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
-}
-
-fn set_mode(path: &std::path::Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

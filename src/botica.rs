@@ -68,6 +68,9 @@ pub const PROTOCOL_EXCHANGE: &str = "botica.protocol";
 pub const DIRECTOR_ROUTING_KEY: &str = "director.protocol";
 /// `docker stop`'s default: the Director's `docker stop` sends SIGKILL this long after SIGTERM.
 pub const DOCKER_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// The hook budget [`prepare`] gives a bot that kept the library's default (10 s): a graceful
+/// answer waits for the hooks, and the Director waits 10 s for it.
+pub const HOOK_BUDGET: Duration = Duration::from_secs(8);
 /// Broker address used when neither the configuration nor `AMQP_URL` names one.
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -153,11 +156,14 @@ impl BoticaConfig {
     }
 }
 
-/// Prepares a bot for Botica before [`start`](ShutdownBuilder::start): when no
-/// `stop_timeout` is set, sets it to [`DOCKER_STOP_TIMEOUT`], since the Director stops a bot
-/// with `docker stop` (SIGKILL 10 s after SIGTERM) and the bot must be down before then.
-/// `start` then refuses, with the numbers, a configuration whose forced budget and
-/// hard-deadline margin do not fit inside it.
+/// Prepares a bot for Botica before [`start`](ShutdownBuilder::start):
+/// - when no `stop_timeout` is set, sets it to [`DOCKER_STOP_TIMEOUT`]: the Director stops a
+///   bot with `docker stop` (SIGKILL 10 s after SIGTERM) and the bot must be down before
+///   then. `start` then refuses, with the numbers, a configuration whose forced budget and
+///   hard-deadline margin do not fit inside it;
+/// - when the hook budget is the library's default (10 s), lowers it to [`HOOK_BUDGET`] (8 s),
+///   so a graceful answer that waits for slow hooks still reaches the Director within its
+///   10 s. A budget set to anything else is kept ([`attach`] warns when it does not fit).
 ///
 /// # Examples
 /// ```
@@ -170,6 +176,9 @@ pub fn prepare(mut builder: ShutdownBuilder) -> ShutdownBuilder {
     let config = builder.config_mut();
     if config.stop_timeout.is_none() {
         config.stop_timeout = Some(DOCKER_STOP_TIMEOUT);
+    }
+    if config.hook_budget == actix_shutdown_actors::defaults::HOOK_BUDGET {
+        config.hook_budget = HOOK_BUDGET;
     }
     builder
 }
@@ -242,6 +251,17 @@ mod tests {
             prepared.config().stop_timeout,
             Some(Duration::from_secs(30))
         );
+    }
+
+    #[test]
+    fn prepare_lowers_only_the_default_hook_budget_below_the_directors_timeout() {
+        let prepared = prepare(crate::Shutdown::builder(crate::Config::default()));
+        assert_eq!(prepared.config().hook_budget_value(), HOOK_BUDGET);
+        for own in [Duration::from_secs(3), Duration::from_secs(12)] {
+            let config = crate::Config::default().hook_budget(own);
+            let prepared = prepare(crate::Shutdown::builder(config));
+            assert_eq!(prepared.config().hook_budget_value(), own);
+        }
     }
 
     #[test]

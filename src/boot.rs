@@ -4,24 +4,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use actix_shutdown_actors::{ArchivedFile, FoundState, LockInfo, ShutdownReport};
+use actix_shutdown_actors::{ArchivedFile, FoundState};
 
-/// How the previous run ended, as far as the state directory tells.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum PreviousRun {
-    /// No lock file and no summary: a first start.
-    Fresh,
-    /// The previous run shut down and left its summary.
-    Clean(Box<ShutdownReport>),
-    /// A lock file nobody held: the previous run died without a clean shutdown.
-    Crashed {
-        /// What the stale lock said (pid, start time), when it was readable.
-        stale_lock: Option<LockInfo>,
-        /// The summary of the run before it, if any.
-        last_summary: Option<Box<ShutdownReport>>,
-    },
-}
+use crate::previous_run::PreviousRun;
 
 /// What the boot found and did. Its `Display` is a few lines of human text.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,22 +54,7 @@ impl fmt::Display for BootReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.previous {
             PreviousRun::Fresh => writeln!(f, "boot: fresh start in {}", self.state_dir.display())?,
-            PreviousRun::Clean(summary) => writeln!(
-                f,
-                "boot: previous run shut down cleanly at {} ({}, exit code {})",
-                summary.finished_at, summary.reason, summary.exit_code
-            )?,
-            PreviousRun::Crashed { stale_lock, .. } => match stale_lock {
-                Some(info) => writeln!(
-                    f,
-                    "boot: stale lock from pid {} (started {}): the previous run crashed; recovering",
-                    info.pid, info.started_at
-                )?,
-                None => writeln!(
-                    f,
-                    "boot: unreadable stale lock: the previous run crashed; recovering"
-                )?,
-            },
+            previous => writeln!(f, "boot: {previous}")?,
         }
         for state in &self.states {
             writeln!(

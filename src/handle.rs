@@ -49,6 +49,8 @@ struct Inner {
     log_queue: LogQueue,
     /// Where a third signal ends the process (the hard-deadline thread, which knows the run).
     hard_deadline: Option<HardDeadlineThread>,
+    /// The most a task gets between cancellation and abort (half the grace, at best).
+    task_budget: Duration,
     /// The futures [`ShutdownHandle::track`] tracks, drained together.
     tracker: tokio_util::task::TaskTracker,
     track_registered: std::sync::Once,
@@ -78,6 +80,7 @@ impl ShutdownHandle {
         config: Config,
         log_queue: LogQueue,
         hard_deadline: Option<HardDeadlineThread>,
+        task_budget: Duration,
     ) -> Self {
         let store = StateStore::new(config.state_dir_path());
         Self {
@@ -90,6 +93,7 @@ impl ShutdownHandle {
                 config,
                 log_queue,
                 hard_deadline,
+                task_budget,
                 tracker: tokio_util::task::TaskTracker::new(),
                 track_registered: std::sync::Once::new(),
             }),
@@ -177,6 +181,8 @@ impl ShutdownHandle {
         TaskSpawner {
             monitor: self.inner.actors.tasks.clone(),
             closing: self.inner.closing.clone(),
+            default_grace: self.inner.config.task_grace,
+            budget: self.inner.task_budget,
         }
     }
 
@@ -512,6 +518,9 @@ fn unreachable_report(code: i32, why: &str) -> ShutdownReport {
 pub struct TaskSpawner {
     monitor: Addr<TaskMonitor>,
     closing: ClosingFlag,
+    default_grace: Duration,
+    /// The most a task gets between cancellation and abort.
+    budget: Duration,
 }
 
 impl TaskSpawner {
@@ -553,6 +562,15 @@ impl TaskSpawner {
         let name = name.into();
         if self.closing.is_closing() {
             return Err(TaskError::Closing { name });
+        }
+        let grace = options.grace.unwrap_or(self.default_grace);
+        if grace > self.budget {
+            tracing::warn!(
+                task = %name.escape_debug(),
+                "task grace {grace:?} does not fit the shutdown: tasks get at most {:?} (half the grace, within the cancel_tasks step), so it is aborted then if it has not stopped; raise Config::grace to at least {:?} or shorten the task's grace",
+                self.budget,
+                grace * 2
+            );
         }
         self.monitor.do_send(SpawnTask {
             name,

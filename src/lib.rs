@@ -10,6 +10,7 @@ mod handle;
 #[cfg(feature = "http")]
 pub mod http;
 mod logging;
+mod previous_run;
 mod rehydrate;
 mod shutdown;
 mod signals;
@@ -27,11 +28,12 @@ pub use actix_shutdown_actors::{
     ResourceRecord, ShutdownReport, ShutdownRequest, ShutdownResponse, Step, StepOutcome,
     StepRecord, StepTimeouts, TaskError, TaskOutcome, TaskRecord, VetoRecord,
 };
-pub use boot::{BootReport, PreviousRun, RestoredQueue};
+pub use boot::{BootReport, RestoredQueue};
 pub use config::{Config, ConfigError};
 pub use error::{StartError, StartErrorKind};
 pub use handle::{ShutdownHandle, TaskSpawner};
+pub use previous_run::{PreviousRun, inspect_previous_run};
 pub use rehydrate::{DroppedJobs, QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
-pub use shutdown::{Shutdown, ShutdownBuilder, read_last_shutdown};
+pub use shutdown::{Shutdown, ShutdownBuilder};
 pub use signals::catch_signals;
 pub use tokio_util::sync::CancellationToken;

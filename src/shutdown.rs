@@ -10,14 +10,14 @@ use actix_shutdown_actors::messages::StepEvent;
 use actix_shutdown_actors::supervisor::Supervisor;
 use actix_shutdown_actors::{
     ClosingFlag, CrashLog, HardDeadline, LastResort, LockManager, LogQueue, Logger, Participants,
-    Persister, PreviousLock, ResourceCloser, ShutdownReport, StateStore, SupervisorConfig,
-    TaskMonitor, files,
+    Persister, ResourceCloser, StateStore, SupervisorConfig, TaskMonitor, files,
 };
 
-use crate::boot::{BootReport, PreviousRun};
+use crate::boot::BootReport;
 use crate::config::Config;
 use crate::error::{StartError, StartErrorKind};
 use crate::handle::{Actors, ShutdownHandle};
+use crate::previous_run::PreviousRun;
 use crate::{logging, signals};
 
 /// Entry point: `Shutdown::builder(config).start().await`.
@@ -114,7 +114,7 @@ impl ShutdownBuilder {
 
         let removed_temp_files = files::remove_leftover_temp_files(&dir).unwrap_or_default();
         let mut archived = Vec::new();
-        let last_summary = read_summary(&config, &mut archived);
+        let previous = PreviousRun::read(&config, previous_lock, &mut archived);
         let own_files = config.own_file_stems();
         let own_files: Vec<&str> = own_files.iter().map(String::as_str).collect();
         let (states, broken) = match StateStore::new(&dir).scan_excluding(&own_files) {
@@ -125,22 +125,9 @@ impl ShutdownBuilder {
             }
         };
         archived.extend(broken);
-        let previous = match previous_lock {
-            PreviousLock::Stale(stale_lock) => {
-                tracing::warn!(
-                    ?stale_lock,
-                    "boot: stale lock found; the previous run crashed"
-                );
-                PreviousRun::Crashed {
-                    stale_lock,
-                    last_summary: last_summary.map(Box::new),
-                }
-            }
-            PreviousLock::None => match last_summary {
-                Some(summary) => PreviousRun::Clean(Box::new(summary)),
-                None => PreviousRun::Fresh,
-            },
-        };
+        if let PreviousRun::Crashed { .. } | PreviousRun::Unrecorded { .. } = &previous {
+            tracing::warn!("boot: {previous}");
+        }
 
         let closing = ClosingFlag::new();
         let lock_path = lock.path().to_owned();
@@ -189,6 +176,7 @@ impl ShutdownBuilder {
             progress: combine(self.progress),
             ..SupervisorConfig::default()
         };
+        let task_budget = supervisor_config.task_budget(supervisor_config.grace);
         let supervisor = Supervisor::new(supervisor_config, participants, closing.clone());
         let status = supervisor.status_view();
         let hard_deadline = supervisor.hard_deadline();
@@ -201,7 +189,15 @@ impl ShutdownBuilder {
             closer,
             logger,
         };
-        let handle = ShutdownHandle::new(actors, status, closing, config, log_queue, hard_deadline);
+        let handle = ShutdownHandle::new(
+            actors,
+            status,
+            closing,
+            config,
+            log_queue,
+            hard_deadline,
+            task_budget,
+        );
         let boot = BootReport {
             state_dir: dir,
             pid: std::process::id(),
@@ -233,41 +229,6 @@ fn open_logs(
         }
     })?;
     Ok((log_queue, log_writer, crash_log))
-}
-
-/// Reads the previous `last_shutdown.json`; an unreadable one is archived.
-fn read_summary(
-    config: &Config,
-    archived: &mut Vec<actix_shutdown_actors::ArchivedFile>,
-) -> Option<ShutdownReport> {
-    let path = config.summary_path();
-    let bytes = std::fs::read(&path).ok()?;
-    match serde_json::from_slice::<ShutdownReport>(&bytes) {
-        Ok(summary) => Some(summary),
-        Err(e) => {
-            let why = format!("the previous shutdown summary is not readable: {e}");
-            match files::archive_broken(&path) {
-                Ok(archived_as) => archived.push(actix_shutdown_actors::ArchivedFile {
-                    file: path,
-                    archived_as,
-                    why,
-                }),
-                Err(err) => tracing::error!("{why}; archiving it failed: {err}"),
-            }
-            None
-        }
-    }
-}
-
-/// Reads `last_shutdown.json` from a state directory (for `demo-bot report` and operators).
-///
-/// # Errors
-/// The read or parse error, in words naming the file.
-pub fn read_last_shutdown(config: &Config) -> Result<ShutdownReport, String> {
-    let path = config.summary_path();
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{} is not a valid summary: {e}", path.display()))
 }
 
 fn combine(

@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use actix_shutdown::{
-    CancellationToken, Config, QueuedJob, RequeuePolicy, ShutdownHandle, ShutdownReport, Snapshot,
-    Step, StepEvent, StepOutcome, TakeSnapshot,
+    CancellationToken, Config, PreviousRun, QueuedJob, RequeuePolicy, ShutdownHandle,
+    ShutdownReport, Snapshot, Step, StepEvent, StepOutcome, TakeSnapshot,
 };
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -127,6 +127,12 @@ fn positive_secs(s: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
+    // First: a SIGTERM that arrives while the bot is still starting ends it cleanly once boot
+    // completes, instead of killing it by the signal's default action.
+    if let Err(e) = actix_shutdown::catch_signals() {
+        eprintln!("demo-bot: cannot install the signal handlers: {e}");
+        return ExitCode::from(1);
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Report { state_dir, json }) => print_last_report(&state_dir, json),
@@ -881,20 +887,36 @@ fn print_report(report: &ShutdownReport) {
 
 fn print_last_report(state_dir: &Path, json: bool) -> ExitCode {
     let config = Config::default().state_dir(state_dir);
-    match actix_shutdown::read_last_shutdown(&config) {
-        Ok(report) if json => {
+    // The summary, the exit marker and the lock read together: an older run's summary is never
+    // shown as the last run's.
+    match actix_shutdown::inspect_previous_run(&config) {
+        Ok(PreviousRun::Finished(report)) if json => {
             say!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             );
             ExitCode::SUCCESS
         }
-        Ok(report) => {
+        Ok(PreviousRun::Finished(report)) => {
             print_report(&report);
             ExitCode::SUCCESS
         }
+        Ok(PreviousRun::Fresh) => {
+            eprintln!(
+                "demo-bot report: no shutdown recorded: {} does not exist",
+                config.summary_path().display()
+            );
+            ExitCode::from(1)
+        }
+        Ok(previous) => {
+            eprintln!("demo-bot report: {previous}");
+            ExitCode::from(1)
+        }
         Err(e) => {
-            eprintln!("demo-bot report: {e}");
+            eprintln!(
+                "demo-bot report: cannot read {}: {e}",
+                config.summary_path().display()
+            );
             ExitCode::from(1)
         }
     }

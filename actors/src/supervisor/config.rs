@@ -128,6 +128,21 @@ pub struct SupervisorConfig {
 }
 
 impl SupervisorConfig {
+    /// What a participant may spend of a step's `limit`: a little less, so that it can still
+    /// answer with its report (which resource hung, which task was aborted) before the step
+    /// itself times out.
+    pub fn inner_budget(&self, limit: Duration) -> Duration {
+        limit - self.min_step_time.min(limit / 4)
+    }
+
+    /// The time tasks get between cancellation and abort when `left` remains of the deadline:
+    /// half of it (the state must still be saved after them), within the `cancel_tasks` step.
+    /// A task whose own grace is longer is aborted at this point; at best (a graceful run
+    /// that begins with its whole grace) it is `task_budget(grace)`.
+    pub fn task_budget(&self, left: Duration) -> Duration {
+        (left / 2).min(self.inner_budget(self.steps.cancel_tasks))
+    }
+
     /// The hard-deadline thread's margin (zero without one).
     pub fn hard_margin(&self) -> Duration {
         self.hard_deadline

@@ -122,7 +122,12 @@ impl Pipeline {
     async fn drain(&mut self) -> StepResult {
         let drainers = std::mem::take(&mut self.drainers);
         let limit = self.limit(self.config.drain_timeout);
-        let records = drain::run(drainers, self.inner_budget(limit), &self.control.deadline).await;
+        let records = drain::run(
+            drainers,
+            self.config.inner_budget(limit),
+            &self.control.deadline,
+        )
+        .await;
         let failures = failures(records.iter().map(|d| (&d.name, d.outcome, &d.error)));
         self.with_report(|r| r.drains = records);
         Ok(failures)
@@ -130,11 +135,9 @@ impl Pipeline {
 
     async fn cancel_tasks(&self) -> StepResult {
         let own = self.config.steps.cancel_tasks;
-        let now = Instant::now();
-        // Tasks get at most half of what is left, so that the state can still be saved.
         let msg = CancelAll {
             grace: self.config.task_grace,
-            deadline: now + (self.control.left() / 2).min(self.inner_budget(own)),
+            deadline: Instant::now() + self.config.task_budget(self.control.left()),
             forced: self.control.forced.get(),
         };
         let report = self.call(&self.participants.cancel_tasks, msg, own).await?;
@@ -189,7 +192,7 @@ impl Pipeline {
     async fn close_resources(&self) -> StepResult {
         let own = self.config.steps.close_resources;
         let msg = CloseAll {
-            deadline: Instant::now() + self.inner_budget(self.limit(own)),
+            deadline: Instant::now() + self.config.inner_budget(self.limit(own)),
         };
         let report = self.call(&self.participants.close, msg, own).await?;
         let failures = failures(
@@ -271,13 +274,6 @@ impl Pipeline {
             });
         }
         own.min(left).max(self.config.min_step_time)
-    }
-
-    /// What a participant may spend of a step's `limit`: a little less, so that it can still
-    /// answer with its report (which resource hung, which task was aborted) before the step
-    /// itself times out.
-    fn inner_budget(&self, limit: Duration) -> Duration {
-        limit - self.config.min_step_time.min(limit / 4)
     }
 
     /// Sends `msg` and waits for the answer within the step's limit; a sooner deadline (an

@@ -284,14 +284,14 @@ pub(crate) fn add_hook(
     });
 }
 
+/// When each step started, from the test's origin.
+pub(crate) type Starts = std::sync::Arc<std::sync::Mutex<Vec<(Step, Duration)>>>;
+
 /// A config whose progress listener records when each step starts, against `origin`.
 pub(crate) fn recording_starts(
     config: SupervisorConfig,
     origin: Instant,
-) -> (
-    SupervisorConfig,
-    std::sync::Arc<std::sync::Mutex<Vec<(Step, Duration)>>>,
-) {
+) -> (SupervisorConfig, Starts) {
     let starts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = std::sync::Arc::clone(&starts);
     let config = SupervisorConfig {

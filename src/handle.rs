@@ -534,7 +534,8 @@ impl TaskSpawner {
     /// slot to new tasks, so spawning a task per job does not grow the monitor.
     ///
     /// # Errors
-    /// [`TaskError::Closing`] once the shutdown has begun.
+    /// [`TaskError::Closing`] once the shutdown has begun; [`TaskError::MonitorGone`] when the
+    /// TaskMonitor has stopped (its actix System is gone).
     pub fn spawn<F, Fut, R>(&self, name: impl Into<String>, task: F) -> Result<(), TaskError>
     where
         F: Fn(CancellationToken) -> Fut + Send + 'static,
@@ -547,7 +548,8 @@ impl TaskSpawner {
     /// As [`spawn`](Self::spawn), with a grace of its own and a restart policy.
     ///
     /// # Errors
-    /// [`TaskError::Closing`] once the shutdown has begun.
+    /// [`TaskError::Closing`] once the shutdown has begun; [`TaskError::MonitorGone`] when the
+    /// TaskMonitor has stopped (its actix System is gone).
     pub fn spawn_with<F, Fut, R>(
         &self,
         name: impl Into<String>,
@@ -562,6 +564,9 @@ impl TaskSpawner {
         let name = name.into();
         if self.closing.is_closing() {
             return Err(TaskError::Closing { name });
+        }
+        if !self.monitor.connected() {
+            return Err(TaskError::MonitorGone { name });
         }
         let grace = options.grace.unwrap_or(self.default_grace);
         if grace > self.budget {

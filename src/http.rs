@@ -417,16 +417,14 @@ struct StatusBody {
 }
 
 impl StatusBody {
-    /// From the Supervisor's answer, or from the closing flag when it did not answer in time.
-    fn new(status: Option<SupervisorState>, closing: bool) -> Self {
+    /// From the Supervisor's status view (read without a mailbox round-trip).
+    fn new(status: SupervisorState, closing: bool) -> Self {
         let (state, step, exit_code) = match status {
-            Some(SupervisorState::Running) => ("running", None, None),
-            Some(SupervisorState::Closing { step }) => {
+            SupervisorState::Running => ("running", None, None),
+            SupervisorState::Closing { step } => {
                 ("closing", step.map(|step| step.name().to_owned()), None)
             }
-            Some(SupervisorState::Finished { exit_code }) => ("finished", None, Some(exit_code)),
-            None if closing => ("closing", None, None),
-            None => ("running", None, None),
+            SupervisorState::Finished { exit_code } => ("finished", None, Some(exit_code)),
         };
         Self {
             state,
@@ -440,7 +438,7 @@ impl StatusBody {
 
 async fn status(req: HttpRequest, state: web::Data<PlaneState>) -> Result<HttpResponse, Refusal> {
     state.authorize(&req)?;
-    let supervisor = Some(state.handle.status_now());
+    let supervisor = state.handle.status_now();
     Ok(HttpResponse::Ok().json(StatusBody::new(supervisor, state.handle.is_closing())))
 }
 
@@ -647,25 +645,23 @@ mod tests {
 
     #[test]
     fn status_names_the_state_and_the_step() {
-        let running = StatusBody::new(Some(SupervisorState::Running), false);
+        let running = StatusBody::new(SupervisorState::Running, false);
         assert_eq!(
             (running.state, running.step, running.exit_code),
             ("running", None, None)
         );
         let closing = StatusBody::new(
-            Some(SupervisorState::Closing {
+            SupervisorState::Closing {
                 step: Some(actix_shutdown_actors::Step::PersistState),
-            }),
+            },
             true,
         );
         assert_eq!(
             (closing.state, closing.step.as_deref()),
             ("closing", Some("persist_state"))
         );
-        let finished = StatusBody::new(Some(SupervisorState::Finished { exit_code: 75 }), true);
+        let finished = StatusBody::new(SupervisorState::Finished { exit_code: 75 }, true);
         assert_eq!((finished.state, finished.exit_code), ("finished", Some(75)));
-        let busy = StatusBody::new(None, true);
-        assert_eq!(busy.state, "closing");
     }
 
     #[test]

@@ -259,7 +259,15 @@ impl ShutdownReport {
     pub fn lost_items(&self) -> Vec<String> {
         let mut lost = Vec::new();
         for step in &self.steps {
-            if !matches!(step.outcome, StepOutcome::Completed) {
+            // A step that failed because of its participants is told by their lines below.
+            let told_below = step.outcome == StepOutcome::Failed
+                && match step.name {
+                    Step::Drain => self.drains.iter().any(|d| d.outcome.is_failure()),
+                    Step::PersistState => self.files.iter().any(|f| f.outcome.is_failure()),
+                    Step::CloseResources => self.resources.iter().any(|r| r.outcome.is_failure()),
+                    _ => false,
+                };
+            if step.outcome != StepOutcome::Completed && !told_below {
                 lost.push(with_error(
                     format!("step {} {}", step.name, step.outcome),
                     &step.error,

@@ -109,7 +109,6 @@ async fn participants_that_finish_time_out_fail_or_panic_are_each_reported_and_t
     assert_eq!(
         report.lost,
         [
-            "step drain failed: slow: work still in flight after 1750 ms; broken: the broker refused the stop; buggy: drainer bug",
             "drain slow timed out: work still in flight after 1750 ms",
             "drain broken failed: the broker refused the stop",
             "drain buggy panicked: drainer bug",

@@ -59,10 +59,7 @@ async fn a_restart_that_lost_something_exits_1_not_75() {
     assert!(report.restart);
     assert_eq!(
         report.lost,
-        [
-            "step persist_state failed: queue: No space left on device (os error 28)",
-            "state queue failed: No space left on device (os error 28)",
-        ]
+        ["state queue failed: No space left on device (os error 28)"]
     );
     assert_eq!(report.exit_code, 1);
 }

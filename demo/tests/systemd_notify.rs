@@ -134,22 +134,7 @@ fn bot_tells_systemd_it_is_ready_then_stopping_with_each_step() {
         .iter()
         .filter_map(|l| l.strip_prefix("STATUS=shutting down: "))
         .collect();
-    assert_eq!(
-        steps,
-        [
-            "begin",
-            "drain",
-            "cancel_tasks",
-            "flush_logs",
-            "persist_state",
-            "close_resources",
-            "write_summary",
-            "release_lock",
-            "stop_logging"
-        ],
-        "{:#?}",
-        notify.seen
-    );
+    assert_eq!(steps, child::ALL_STEPS, "{:#?}", notify.seen);
     let extensions: Vec<u64> = notify
         .seen
         .iter()

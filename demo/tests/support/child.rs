@@ -30,8 +30,8 @@ pub(crate) const STATE_FILES: [&str; 4] = [
     "command_cache.json",
 ];
 
-/// The steps `last_shutdown.json` lists, in order (it is written during `write_summary`).
-pub(crate) const SUMMARY_STEPS: [&str; 7] = [
+/// Every step of a shutdown, in order.
+pub(crate) const ALL_STEPS: [&str; 9] = [
     "begin",
     "drain",
     "cancel_tasks",
@@ -39,7 +39,12 @@ pub(crate) const SUMMARY_STEPS: [&str; 7] = [
     "persist_state",
     "close_resources",
     "write_summary",
+    "release_lock",
+    "stop_logging",
 ];
+
+/// The steps `last_shutdown.json` lists, in order (it is written during `write_summary`).
+pub(crate) const SUMMARY_STEPS: &[&str] = ALL_STEPS.split_at(7).0;
 
 /// A temporary directory holding a state directory `<tmp>/state` (not created: the bot
 /// creates it).

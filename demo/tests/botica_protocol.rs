@@ -10,7 +10,7 @@ mod director;
 
 use std::time::{Duration, Instant};
 
-use child::{Bot, EXIT_TIMEOUT, StateDir};
+use child::{Bot, EXIT_TIMEOUT, READY_TIMEOUT, StateDir};
 use director::{Answer, Dialect, Director, HEARTBEAT_PERIOD, amqp_url, fresh_bot_id};
 
 /// Keys of an answer to a current request / to a v0.1.0 one.
@@ -232,11 +232,9 @@ async fn busy_bot_cancels_until_forced(forced_dialect: Dialect) {
         &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "20000"],
     )
     .await;
-    // The first heartbeat (up to 2 s after `ready`) comes long after both workers took a 20 s
-    // job (a job every 50 ms, taken within 50 ms).
-    director
-        .wait_heartbeats(&bot_id, 1, 2 * HEARTBEAT_PERIOD)
-        .await;
+    // Jobs must be in flight for the busy-guard to veto (a graceful request nobody vetoes
+    // would start the shutdown, so there is one try): the bot's own heartbeat line says when.
+    tokio::task::block_in_place(|| bot.wait_jobs_in_flight(2, READY_TIMEOUT));
     let current = director.request(&bot_id, Dialect::Current, false).await;
     let answer = director.answer(&current).await;
     assert_answer(&answer, &bot_id, Dialect::Current, false);
@@ -405,17 +403,15 @@ async fn under_botica_a_forced_run_that_cannot_end_before_sigkill_is_refused_at_
 async fn under_botica_a_busy_bot_is_down_before_dockers_sigkill() {
     let director = Director::connect().await;
     let state = StateDir::new();
-    let (mut bot, bot_id) = ready_bot(
+    let (mut bot, _) = ready_bot(
         &director,
         &state,
         "sigkill",
         &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "60000"],
     )
     .await;
-    // Both workers hold a 60 s job by the first heartbeat: the busy-guard defers the SIGTERM.
-    director
-        .wait_heartbeats(&bot_id, 1, 2 * HEARTBEAT_PERIOD)
-        .await;
+    // Both workers hold a 60 s job: the busy-guard defers the SIGTERM.
+    tokio::task::block_in_place(|| bot.wait_jobs_in_flight(2, READY_TIMEOUT));
     let sent = Instant::now();
     // What `docker stop` does first; its SIGKILL would follow 10 s later.
     bot.signal(libc::SIGTERM);

@@ -23,10 +23,10 @@ pub use actix_shutdown_actors::messages::{
     TaskOptions, TaskState,
 };
 pub use actix_shutdown_actors::{
-    ArchivedFile, ClosingFlag, DrainRecord, ExitCodes, FileRecord, FoundState, Loaded, LockError,
-    LockInfo, LogOptions, LoggerError, ParticipantOutcome, PersistError, RequestSource,
-    ResourceRecord, ShutdownReport, ShutdownRequest, ShutdownResponse, Step, StepOutcome,
-    StepRecord, StepTimeouts, TaskError, TaskOutcome, TaskRecord, VetoRecord,
+    ArchivedFile, ClosingFlag, DrainRecord, EscapedFields, ExitCodes, FileRecord, FoundState,
+    Loaded, LockError, LockInfo, LogOptions, LoggerError, ParticipantOutcome, PersistError,
+    RequestSource, ResourceRecord, ShutdownReport, ShutdownRequest, ShutdownResponse, Step,
+    StepOutcome, StepRecord, StepTimeouts, TaskError, TaskOutcome, TaskRecord, VetoRecord, escape,
 };
 pub use boot::{BootReport, RestoredQueue};
 pub use config::{Config, ConfigError};

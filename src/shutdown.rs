@@ -72,8 +72,11 @@ impl ShutdownBuilder {
     /// Boots: must run inside an actix System.
     ///
     /// # Errors
-    /// Bad configuration (exit code 2), a live instance holding the lock (73, naming its pid,
-    /// start time and the lock path), or an unusable state directory or log file (1).
+    /// Bad configuration (exit code 2); an unsafe state directory or file in it (2: writable
+    /// by others, a link, several hard links, not a regular file, another user's; the message
+    /// names it and the fix); a live instance holding the lock (73, naming its pid only when
+    /// that process is alive, and the lock path); an I/O failure on the state directory, the
+    /// lock or a log file (1).
     pub async fn start(self) -> Result<(ShutdownHandle, BootReport), StartError> {
         let config = self.config;
         let codes = config.exit_code_table();
@@ -84,11 +87,13 @@ impl ShutdownBuilder {
         }
         config.validate().map_err(|e| fail(e.into()))?;
         let dir = config.state_dir_path().to_owned();
-        files::ensure_private_dir(&dir).map_err(|source| {
-            fail(StartErrorKind::StateDir {
-                path: dir.clone(),
-                source,
-            })
+        let warnings = files::prepare_state_dir(&dir).map_err(|source| {
+            fail(StartErrorKind::from_io(source, |source| {
+                StartErrorKind::StateDir {
+                    path: dir.clone(),
+                    source,
+                }
+            }))
         })?;
 
         let (mut lock, previous_lock) = LockManager::acquire(config.lock_path(), &config.version)
@@ -111,6 +116,9 @@ impl ShutdownBuilder {
             );
         }
         tracing::info!(pid = std::process::id(), state_dir = %dir.display(), "boot: lock acquired");
+        for warning in &warnings {
+            tracing::warn!("boot: {warning}");
+        }
 
         let removed_temp_files = files::remove_leftover_temp_files(&dir).unwrap_or_default();
         let mut archived = Vec::new();
@@ -125,7 +133,10 @@ impl ShutdownBuilder {
             }
         };
         archived.extend(broken);
-        if let PreviousRun::Crashed { .. } | PreviousRun::Unrecorded { .. } = &previous {
+        if let PreviousRun::Crashed { .. }
+        | PreviousRun::Unrecorded { .. }
+        | PreviousRun::Unknown { .. } = &previous
+        {
             tracing::warn!("boot: {previous}");
         }
 
@@ -206,13 +217,17 @@ impl ShutdownBuilder {
             archived,
             removed_temp_files,
             restored_queues: Vec::new(),
+            warnings,
         };
         handle.set_boot_report(boot.clone());
         if signals_on {
             signals::attach(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
 
-        tracing::info!("{boot}");
+        // One record per line of the report: a log record never spans lines.
+        for line in boot.to_string().lines() {
+            tracing::info!("{line}");
+        }
         Ok((handle, boot))
     }
 }
@@ -221,12 +236,16 @@ impl ShutdownBuilder {
 fn open_logs(
     config: &Config,
 ) -> Result<(LogQueue, actix_shutdown_actors::LogWriter, CrashLog), StartErrorKind> {
-    let (log_queue, log_writer) = LogQueue::start(&config.log_path(), &config.log)?;
+    let (log_queue, log_writer) =
+        LogQueue::start(&config.log_path(), &config.log).map_err(StartErrorKind::from_logger)?;
     let crash_log = CrashLog::open(&config.crash_log_path()).map_err(|source| {
-        actix_shutdown_actors::LoggerError::Open {
-            path: config.crash_log_path(),
-            source,
-        }
+        StartErrorKind::from_io(source, |source| {
+            actix_shutdown_actors::LoggerError::Open {
+                path: config.crash_log_path(),
+                source,
+            }
+            .into()
+        })
     })?;
     Ok((log_queue, log_writer, crash_log))
 }

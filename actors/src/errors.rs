@@ -101,9 +101,11 @@ pub enum PersistError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LockError {
-    /// A live process holds the lock.
+    /// A live process holds the lock. Its pid is named only when the lock file names a live
+    /// process that is not this one; otherwise the message says how to find the holder.
     #[error(
-        "already running: {holder} holds the lock {path}; stop that instance first, or use another state directory"
+        "already running: {holder} holds the lock {path}{}; stop that instance first, or use another state directory",
+        holder.how_to_check(path)
     )]
     AlreadyRunning {
         /// The lock file.
@@ -117,6 +119,9 @@ pub enum LockError {
         /// The lock file.
         path: PathBuf,
     },
+    /// The lock path is not a regular file of ours with one link.
+    #[error(transparent)]
+    Unsafe(crate::files::UnsafePath),
     /// Another I/O error.
     #[error("cannot use the lock {path}: {source}")]
     Io {
@@ -127,9 +132,23 @@ pub enum LockError {
     },
 }
 
-/// The holder of a lock, as far as its file tells.
+/// The holder of a lock: `Some` only when its file names a live process (on this host) that
+/// is not the one asking; `None` when it could not be identified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockHolder(pub Option<Box<LockInfo>>);
+
+impl LockHolder {
+    /// For an unidentified holder, how an operator finds it (empty otherwise).
+    fn how_to_check(&self, path: &std::path::Path) -> String {
+        match self.0 {
+            Some(_) => String::new(),
+            None => format!(
+                " (its lock file does not name a live process; find it with `fuser -v {0}` or `lsof {0}`)",
+                path.display()
+            ),
+        }
+    }
+}
 
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -137,9 +156,11 @@ impl std::fmt::Display for LockHolder {
             Some(info) => write!(
                 f,
                 "pid {} (started {} on {})",
-                info.pid, info.started_at, info.hostname
+                info.pid,
+                crate::escape::escape(&info.started_at),
+                crate::escape::escape(&info.hostname)
             ),
-            None => f.write_str("another process (its lock file is still being written)"),
+            None => f.write_str("another process that could not be identified"),
         }
     }
 }

@@ -69,7 +69,7 @@ pub(crate) fn print_report(report: &ShutdownReport) {
     say!();
     say!(
         "shutdown summary: {} (source {}), {} ms, forced: {}, escalated: {}, restart: {}",
-        report.reason,
+        actix_shutdown::escape(&report.reason),
         report.source,
         report.duration_ms,
         report.forced,

@@ -226,6 +226,11 @@ impl Bot {
         Self::spawn(command)
     }
 
+    /// Spawns a command prepared by the test (e.g. with a `pre_exec` limit).
+    pub(crate) fn start_command(command: Command) -> Self {
+        Self::spawn(command)
+    }
+
     fn spawn(mut command: Command) -> Self {
         command
             .stdin(Stdio::null())
@@ -352,6 +357,35 @@ impl Bot {
                         self.pid,
                         self.output_so_far()
                     )
+                }
+            }
+        }
+    }
+
+    /// Waits for the `ready` line: true once it came, false when stdout closed first (the
+    /// boot was refused). Panics when neither happens within `timeout`.
+    pub(crate) fn ready_or_closed(&mut self, timeout: Duration) -> bool {
+        let until = Instant::now() + timeout;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let ready = line
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == "ready");
+                    self.stdout.push(line);
+                    if ready {
+                        return true;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "demo-bot (pid {}) neither got ready nor closed stdout within {timeout:?}\n{}",
+                    self.pid,
+                    self.output_so_far()
+                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.stdout_open = false;
+                    return false;
                 }
             }
         }

@@ -107,6 +107,13 @@ impl ShutdownBuilder {
         &self.config
     }
 
+    /// The configuration, for integrations that set defaults of their own before start (such
+    /// as `botica::prepare`).
+    #[cfg_attr(not(feature = "botica"), allow(dead_code))]
+    pub(crate) fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
     /// Boots: must run inside an actix System.
     ///
     /// # Examples

@@ -81,6 +81,10 @@ pub(crate) struct RunArgs {
     /// Register a shutdown hook that panics (the panic is contained and reported).
     #[arg(long)]
     pub(crate) panic_hook: bool,
+    /// Register a shutdown hook that blocks its thread for this many seconds (it prints
+    /// `slow-hook: ...` as it starts).
+    #[arg(long, value_parser = positive_secs)]
+    pub(crate) slow_hook: Option<Duration>,
     /// Ask for a restart (exit code 75) after this many seconds.
     #[arg(long, value_parser = positive_secs)]
     pub(crate) restart_after: Option<Duration>,

@@ -44,6 +44,8 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
     let builder = actix_shutdown::Shutdown::builder(config).on_progress(print_progress);
     #[cfg(feature = "systemd")]
     let builder = actix_shutdown::systemd::attach(builder);
+    #[cfg(feature = "botica")]
+    let builder = crate::botica::prepare(builder, botica.as_ref());
     let (shutdown, boot) = match builder.start().await {
         Ok(started) => started,
         Err(e) => {
@@ -219,7 +221,7 @@ fn register_resources(shutdown: &ShutdownHandle, args: &RunArgs, db: &Db) {
     }
 }
 
-/// The hooks of `--busy-veto` and `--panic-hook`.
+/// The hooks of `--busy-veto`, `--panic-hook` and `--slow-hook`.
 fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, gauges: &QueueGauges) {
     if args.busy_veto {
         let gauges = gauges.clone();
@@ -238,6 +240,12 @@ fn register_hooks(shutdown: &ShutdownHandle, args: &RunArgs, gauges: &QueueGauge
     if args.panic_hook {
         shutdown.on_shutdown_request("panicky", |_, _| {
             panic!("the panicky hook panicked (--panic-hook)")
+        });
+    }
+    if let Some(slow) = args.slow_hook {
+        shutdown.on_shutdown_request("slow-hook", move |_, _| {
+            say!("slow-hook: taking {} ms", slow.as_millis());
+            std::thread::sleep(slow);
         });
     }
 }

@@ -4,12 +4,13 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use actix_shutdown_actors::{ArchivedFile, FoundState};
+use actix_shutdown_actors::{ArchivedFile, FoundState, escape};
 
 use crate::previous_run::PreviousRun;
 
 /// What the boot found and did. Its `Display` is a few lines of human text.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct BootReport {
     /// The state directory.
     pub state_dir: PathBuf,
@@ -25,10 +26,14 @@ pub struct BootReport {
     pub removed_temp_files: Vec<String>,
     /// Queues put back by [`ShutdownHandle::load_queue`](crate::ShutdownHandle::load_queue).
     pub restored_queues: Vec<RestoredQueue>,
+    /// What an operator should fix though the boot went on (a state directory writable by
+    /// its group or owned by another user).
+    pub warnings: Vec<String>,
 }
 
 /// A queue put back after boot, with what was dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RestoredQueue {
     /// The state's name.
     pub name: String,
@@ -56,20 +61,25 @@ impl fmt::Display for BootReport {
             PreviousRun::Fresh => writeln!(f, "boot: fresh start in {}", self.state_dir.display())?,
             previous => writeln!(f, "boot: {previous}")?,
         }
+        for warning in &self.warnings {
+            writeln!(f, "boot: warning: {warning}")?;
+        }
         for state in &self.states {
             writeln!(
                 f,
                 "boot: found state {} ({} entries, saved {})",
-                state.name, state.entries, state.saved_at
+                escape(&state.name),
+                state.entries,
+                escape(&state.saved_at)
             )?;
         }
         for archived in &self.archived {
             writeln!(
                 f,
                 "boot: archived {} as {}: {}",
-                archived.file.display(),
-                archived.archived_as.display(),
-                archived.why
+                escape(&archived.file.display().to_string()),
+                escape(&archived.archived_as.display().to_string()),
+                escape(&archived.why)
             )?;
         }
         if !self.removed_temp_files.is_empty() {
@@ -83,7 +93,9 @@ impl fmt::Display for BootReport {
             writeln!(
                 f,
                 "boot: restored {} job(s) of {} ({})",
-                queue.restored, queue.name, queue.dropped
+                queue.restored,
+                escape(&queue.name),
+                queue.dropped
             )?;
         }
         write!(f, "boot: pid {}, lock held", self.pid)

@@ -1,36 +1,76 @@
 //! The Botica director protocol over RabbitMQ (cargo feature `botica`).
 //!
-//! A bot declares its queue `bot.<botId>.protocol`, binds it to the `botica.protocol` exchange
-//! with the same routing key and consumes it. The director sends
-//! `{"type":"shutdownRequest","forced":<bool>,"requestId":"<id>"}`; the bot answers on the same
-//! exchange with routing key `director.protocol`, wrapped as
-//! `{"type":"bot","botId":"<botId>","packet":{"type":"shutdownResponse","ready":<bool>,"requestId":"<id>"}}`.
-//! `ready` is false exactly when a hook canceled a graceful request; a forced request is
-//! answered `ready: true` at once, before the hooks run (they still run, to save critical
-//! data). When ready, our own shutdown begins at once, so the state is saved before the
-//! container is stopped; the SIGTERM that follows joins the same run.
+//! A bot consumes its queue `bot.<botId>.protocol` (declared as botica-core declares it:
+//! `durable=false, autoDelete=true`; prefetch 1; each packet acked once handled — a heartbeat
+//! once answered, a request once its answer is under way), bound to the
+//! `botica.protocol` exchange with the same routing key, and publishes to routing key
+//! `director.protocol`, every packet wrapped as `{"type":"bot","botId":"<id>","packet":{…}}`.
 //!
-//! The consumer is a task of the TaskMonitor; a lost connection is retried with backoff and
-//! logged, never taking the bot down. The AMQP connection is a resource closed at CloseAll.
+//! - On every (re)connect the bot sends `{"type":"ready"}`: the Director then counts it as
+//!   running and heartbeats it.
+//! - A `{"type":"heartbeat"}` is answered with one at once, from a thread of its own that never
+//!   waits for hooks or for the shutdown, until the connection closes at `close_resources`.
+//! - A shutdown request is answered in its own dialect: with its `requestId` (current
+//!   protocol) or without any `requestId` key (v0.1.0). `ready` is false exactly when a hook
+//!   canceled a graceful request; a forced request is answered `ready: true` at once, before
+//!   the hooks run (they still run, to save critical data). Once the shutdown is under way or
+//!   decided, every further request is answered `ready: true` at once.
+//! - After `ready: true` the bot begins its own shutdown at once: the Director answers it with
+//!   `docker stop` (SIGTERM, SIGKILL 10 s later), and the state must be safe before then. The
+//!   SIGTERM joins the run already going.
+//! - Malformed packets are logged and dropped; packets queued before the bot connected are
+//!   dropped (a request meant for an earlier bot never ends this one); a lost connection is
+//!   retried with backoff and logged, never taking the bot down.
+//!
+//! The connection is the resource `botica`, closed at CloseAll; a connection the broker closed
+//! first counts as closed.
+//!
+//! # Examples
+//! ```no_run
+//! use actix_shutdown::botica::{self, BoticaConfig};
+//! use actix_shutdown::{Config, Shutdown};
+//!
+//! #[actix::main]
+//! async fn main() -> std::process::ExitCode {
+//!     let botica_config = match BoticaConfig::from_env() {
+//!         Ok(config) => config,
+//!         Err(e) => {
+//!             eprintln!("{e}");
+//!             return std::process::ExitCode::from(2);
+//!         }
+//!     };
+//!     // stop_timeout: docker stop's 10 s, unless one is set.
+//!     let builder = botica::prepare(Shutdown::builder(Config::default()));
+//!     let (shutdown, _boot) = match builder.start().await {
+//!         Ok(started) => started,
+//!         Err(e) => return e.exit_code(),
+//!     };
+//!     // Register hooks, states and resources first, then answer the Director.
+//!     if let Err(e) = botica::attach(&shutdown, botica_config) {
+//!         eprintln!("{e}");
+//!     }
+//!     shutdown.wait().await.process_exit_code()
+//! }
+//! ```
 
-use std::sync::{Arc, Mutex};
+mod connection;
+mod protocol;
+mod worker;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ExchangeDeclareOptions,
-    QueueBindOptions, QueueDeclareOptions,
-};
-use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
-use serde_json::{Value, json};
-
-use crate::{Cancellation, RequestSource, ShutdownHandle, ShutdownRequest, TaskError};
+use crate::{ShutdownBuilder, ShutdownHandle};
 
 /// The exchange the protocol travels on.
 pub const PROTOCOL_EXCHANGE: &str = "botica.protocol";
 /// Routing key of packets for the director.
 pub const DIRECTOR_ROUTING_KEY: &str = "director.protocol";
+/// `docker stop`'s default: the Director's `docker stop` sends SIGKILL this long after SIGTERM.
+pub const DOCKER_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// The hook budget [`prepare`] gives a bot that kept the library's default (10 s): a graceful
+/// answer waits for the hooks, and the Director waits 10 s for it.
+pub const HOOK_BUDGET: Duration = Duration::from_secs(8);
 /// Broker address used when neither the configuration nor `AMQP_URL` names one.
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -63,6 +103,12 @@ pub enum BoticaError {
     /// A bot id that cannot be part of a queue name.
     #[error("invalid Botica bot id {0:?}: use letters, digits, '-', '_' and '.'")]
     InvalidBotId(String),
+    /// The shutdown has begun: the bot does not connect any more.
+    #[error("Botica not attached: the shutdown has begun")]
+    Closing,
+    /// The thread that holds the connection could not be started.
+    #[error("Botica not attached: cannot start its thread: {0}")]
+    Thread(String),
 }
 
 impl BoticaConfig {
@@ -110,345 +156,126 @@ impl BoticaConfig {
     }
 }
 
-type SharedConnection = Arc<Mutex<Option<Connection>>>;
+/// Prepares a bot for Botica before [`start`](ShutdownBuilder::start):
+/// - when no `stop_timeout` is set, sets it to [`DOCKER_STOP_TIMEOUT`]: the Director stops a
+///   bot with `docker stop` (SIGKILL 10 s after SIGTERM) and the bot must be down before
+///   then. `start` then refuses, with the numbers, a configuration whose forced budget and
+///   hard-deadline margin do not fit inside it;
+/// - when the hook budget is the library's default (10 s), lowers it to [`HOOK_BUDGET`] (8 s),
+///   so a graceful answer that waits for slow hooks still reaches the Director within its
+///   10 s. A budget set to anything else is kept ([`attach`] warns when it does not fit).
+///
+/// # Examples
+/// ```
+/// use actix_shutdown::{Config, Shutdown};
+///
+/// let builder = actix_shutdown::botica::prepare(Shutdown::builder(Config::default()));
+/// assert!(builder.config().validate().is_ok());
+/// ```
+pub fn prepare(mut builder: ShutdownBuilder) -> ShutdownBuilder {
+    let config = builder.config_mut();
+    if config.stop_timeout.is_none() {
+        config.stop_timeout = Some(DOCKER_STOP_TIMEOUT);
+    }
+    if config.hook_budget == actix_shutdown_actors::defaults::HOOK_BUDGET {
+        config.hook_budget = HOOK_BUDGET;
+    }
+    builder
+}
 
-/// Connects this bot to the director: spawns the consumer task `botica` and registers the
-/// connection as the resource `botica`. Returns at once; the connection is made (and remade)
-/// in the background.
+/// Connects this bot to the Director from a thread of its own and registers the connection
+/// as the resource `botica` (closed at CloseAll). Returns at once; the connection is made
+/// (and remade) in the background.
 ///
 /// # Errors
-/// [`TaskError::Closing`] when the shutdown has begun.
-pub fn attach(handle: &ShutdownHandle, config: BoticaConfig) -> Result<(), TaskError> {
+/// [`BoticaError::Closing`] when the shutdown has begun, [`BoticaError::Thread`] when the
+/// thread cannot be started.
+pub fn attach(handle: &ShutdownHandle, config: BoticaConfig) -> Result<(), BoticaError> {
     attach_with_listener(handle, config, |_| {})
 }
 
-/// Called each time the bot is connected and consuming (after every reconnect too).
+/// Called each time the bot is connected, consuming and has sent `ready` (after every
+/// reconnect too).
 pub type ConnectedFn = Arc<dyn Fn(&BoticaConfig) + Send + Sync>;
 
-/// As [`attach`], calling `on_connected` each time the bot is connected and consuming (after
-/// every reconnect too), e.g. to print it.
+/// As [`attach`], calling `on_connected` (from the Botica thread) each time the bot is
+/// connected and has sent `ready` (after every reconnect too), e.g. to print it.
 ///
 /// # Errors
-/// [`TaskError::Closing`] when the shutdown has begun.
+/// As [`attach`].
 pub fn attach_with_listener<F>(
     handle: &ShutdownHandle,
     config: BoticaConfig,
     on_connected: F,
-) -> Result<(), TaskError>
+) -> Result<(), BoticaError>
 where
     F: Fn(&BoticaConfig) + Send + Sync + 'static,
 {
-    let on_connected: ConnectedFn = Arc::new(on_connected);
-    if handle.config().hook_budget_value() >= config.graceful_timeout {
+    if handle.is_closing() {
+        return Err(BoticaError::Closing);
+    }
+    if handle.config().get().stop_timeout().is_none() {
+        tracing::warn!(
+            "botica: no stop_timeout is set: the Director's docker stop sends SIGKILL {DOCKER_STOP_TIMEOUT:?} after SIGTERM; start with botica::prepare(builder) so the shutdown ends before it"
+        );
+    }
+    if handle.config().get().hook_budget() >= config.graceful_timeout {
         tracing::warn!(
             "the hook budget ({:?}) does not fit inside the director's {:?} timeout: a slow hook makes the answer late",
-            handle.config().hook_budget_value(),
+            handle.config().get().hook_budget(),
             config.graceful_timeout
         );
     }
-    let shared: SharedConnection = Arc::new(Mutex::new(None));
-    let closer = Arc::clone(&shared);
-    handle.on_close_within("botica", Some(Duration::from_secs(2)), move || async move {
-        let connection = closer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match connection {
-            Some(connection) if connection.status().connected() => connection
-                .close(200, "bot shutting down".into())
-                .await
-                .map_err(|e| e.to_string()),
-            _ => Ok(()),
-        }
+    let worker = worker::Worker::spawn(handle.clone(), config, Arc::new(on_connected))
+        .map_err(|e| BoticaError::Thread(e.to_string()))?;
+    handle.on_close_within("botica", Some(CLOSE_TIMEOUT), move || async move {
+        worker.close().await
     });
-    let handle_for_task = handle.clone();
-    handle.tasks().spawn("botica", move |cancel: Cancellation| {
-        run(
-            handle_for_task.clone(),
-            config.clone(),
-            Arc::clone(&shared),
-            Arc::clone(&on_connected),
-            cancel,
-        )
-    })
+    Ok(())
 }
 
-async fn run(
-    handle: ShutdownHandle,
-    config: BoticaConfig,
-    shared: SharedConnection,
-    on_connected: ConnectedFn,
-    cancel: Cancellation,
-) {
-    let mut backoff = config.reconnect_min;
-    loop {
-        let session = tokio::select! {
-            () = cancel.cancelled() => return,
-            session = connect(&config) => session,
-        };
-        match session {
-            Ok((connection, channel, consumer)) => {
-                backoff = config.reconnect_min;
-                *shared.lock().unwrap_or_else(|p| p.into_inner()) = Some(connection);
-                tracing::info!(bot_id = %config.bot_id, queue = %config.queue(), "botica: connected, consuming");
-                on_connected(&config);
-                let ended = tokio::select! {
-                    () = cancel.cancelled() => return,
-                    ended = consume(&handle, &config, &channel, consumer) => ended,
-                };
-                tracing::warn!("botica: connection lost ({ended}); reconnecting");
-            }
-            Err(e) => {
-                tracing::warn!(url = %redact(&config.amqp_url), "botica: cannot connect: {e}; retrying in {backoff:?}")
-            }
-        }
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(config.reconnect_max);
-    }
-}
-
-async fn connect(config: &BoticaConfig) -> lapin::Result<(Connection, Channel, lapin::Consumer)> {
-    let properties = ConnectionProperties::default()
-        .with_connection_name(format!("botica-bot-{}", config.bot_id).into());
-    let connection = Connection::connect(&config.amqp_url, properties).await?;
-    let channel = connection.create_channel().await?;
-    let passive = ExchangeDeclareOptions {
-        passive: true,
-        ..ExchangeDeclareOptions::default()
-    };
-    if channel
-        .exchange_declare(
-            PROTOCOL_EXCHANGE.into(),
-            ExchangeKind::Topic,
-            passive,
-            FieldTable::default(),
-        )
-        .await
-        .is_err()
-    {
-        // The director has not declared it yet (a passive declare that fails closes the channel).
-        let channel = connection.create_channel().await?;
-        let durable = ExchangeDeclareOptions {
-            durable: true,
-            ..ExchangeDeclareOptions::default()
-        };
-        channel
-            .exchange_declare(
-                PROTOCOL_EXCHANGE.into(),
-                ExchangeKind::Topic,
-                durable,
-                FieldTable::default(),
-            )
-            .await?;
-    }
-    let channel = connection.create_channel().await?;
-    let queue = config.queue();
-    let durable = QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    };
-    channel
-        .queue_declare(queue.as_str().into(), durable, FieldTable::default())
-        .await?;
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            PROTOCOL_EXCHANGE.into(),
-            queue.as_str().into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    let consumer = channel
-        .basic_consume(
-            queue.as_str().into(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    Ok((connection, channel, consumer))
-}
-
-/// Consumes until the stream ends; returns why.
-async fn consume(
-    handle: &ShutdownHandle,
-    config: &BoticaConfig,
-    channel: &Channel,
-    mut consumer: lapin::Consumer,
-) -> String {
-    while let Some(delivery) = consumer.next().await {
-        let delivery = match delivery {
-            Ok(delivery) => delivery,
-            Err(e) => return e.to_string(),
-        };
-        if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
-            return e.to_string();
-        }
-        match parse_packet(&delivery.data) {
-            Packet::ShutdownRequest { forced, request_id } => {
-                answer_shutdown(
-                    handle.clone(),
-                    config.bot_id.clone(),
-                    channel.clone(),
-                    forced,
-                    request_id,
-                );
-            }
-            Packet::Heartbeat => {
-                publish(channel, &config.bot_id, json!({"type": "heartbeat"})).await
-            }
-            Packet::Other(kind) => {
-                tracing::info!(packet = %kind, "botica: packet type not handled; ignored")
-            }
-            Packet::Malformed(why) => tracing::warn!("botica: malformed packet ignored: {why}"),
-        }
-    }
-    "the consumer was canceled by the broker".to_owned()
-}
-
-/// Answers off the consumer's task, so that the shutdown this request begins (which cancels
-/// the consumer) cannot cut the answer short; the connection stays open until CloseAll.
-fn answer_shutdown(
-    handle: ShutdownHandle,
-    bot_id: String,
-    channel: Channel,
-    forced: bool,
-    request_id: String,
-) {
-    actix_rt::spawn(async move {
-        let request = if forced {
-            ShutdownRequest::forced(RequestSource::Director, "director:forced")
-        } else {
-            ShutdownRequest::graceful(RequestSource::Director, "director")
-        }
-        .with_id(request_id.clone());
-        tracing::info!(forced, request_id = %request_id, "botica: shutdown request from the director");
-        if forced {
-            publish(&channel, &bot_id, response(&request_id, true)).await;
-            handle.request(request).await;
-        } else {
-            let answer = handle.request(request).await;
-            if !answer.ready {
-                tracing::info!(vetoed_by = ?answer.vetoed_by, "botica: graceful shutdown canceled by hooks");
-            }
-            publish(&channel, &bot_id, response(&request_id, answer.ready)).await;
-        }
-    });
-}
-
-fn response(request_id: &str, ready: bool) -> Value {
-    json!({"type": "shutdownResponse", "ready": ready, "requestId": request_id})
-}
-
-async fn publish(channel: &Channel, bot_id: &str, packet: Value) {
-    let body = json!({"type": "bot", "botId": bot_id, "packet": packet}).to_string();
-    let sent = channel
-        .basic_publish(
-            PROTOCOL_EXCHANGE.into(),
-            DIRECTOR_ROUTING_KEY.into(),
-            BasicPublishOptions::default(),
-            body.as_bytes(),
-            BasicProperties::default().with_content_type("application/json".into()),
-        )
-        .await;
-    match sent {
-        Ok(confirm) => {
-            if let Err(e) = confirm.await {
-                tracing::warn!("botica: publishing to the director failed: {e}");
-            }
-        }
-        Err(e) => tracing::warn!("botica: publishing to the director failed: {e}"),
-    }
-}
-
-/// An incoming packet.
-#[derive(Debug, PartialEq, Eq)]
-enum Packet {
-    ShutdownRequest { forced: bool, request_id: String },
-    Heartbeat,
-    Other(String),
-    Malformed(String),
-}
-
-fn parse_packet(data: &[u8]) -> Packet {
-    let value: Value = match serde_json::from_slice(data) {
-        Ok(value) => value,
-        Err(e) => return Packet::Malformed(format!("not JSON: {e}")),
-    };
-    let Some(kind) = value.get("type").and_then(Value::as_str) else {
-        return Packet::Malformed("no \"type\" field".to_owned());
-    };
-    match kind {
-        "shutdownRequest" => {
-            let forced = value.get("forced").and_then(Value::as_bool);
-            let request_id = value.get("requestId").and_then(Value::as_str);
-            match (forced, request_id) {
-                (Some(forced), Some(id)) => Packet::ShutdownRequest {
-                    forced,
-                    request_id: id.to_owned(),
-                },
-                _ => Packet::Malformed(
-                    "shutdownRequest needs a boolean \"forced\" and a string \"requestId\""
-                        .to_owned(),
-                ),
-            }
-        }
-        "heartbeat" => Packet::Heartbeat,
-        other => Packet::Other(other.to_owned()),
-    }
-}
-
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
+/// Time the connection gets to close at CloseAll (answers being written, then the AMQP close).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_shutdown_request_parses_with_its_mode_and_id() {
-        let packet = parse_packet(br#"{"type":"shutdownRequest","forced":true,"requestId":"r-1"}"#);
+    fn prepare_sets_dockers_stop_timeout_only_when_none_is_set() {
+        let prepared = prepare(crate::Shutdown::builder(crate::Config::default()));
+        assert_eq!(prepared.config().stop_timeout, Some(DOCKER_STOP_TIMEOUT));
+        let own = crate::Config::default().stop_timeout(Duration::from_secs(30));
+        let prepared = prepare(crate::Shutdown::builder(own));
         assert_eq!(
-            packet,
-            Packet::ShutdownRequest {
-                forced: true,
-                request_id: "r-1".into()
-            }
+            prepared.config().stop_timeout,
+            Some(Duration::from_secs(30))
         );
     }
 
     #[test]
-    fn malformed_and_unknown_packets_are_told_apart() {
-        assert!(matches!(parse_packet(b"{not json"), Packet::Malformed(_)));
-        assert!(matches!(
-            parse_packet(br#"{"forced":true}"#),
-            Packet::Malformed(_)
-        ));
-        assert!(matches!(
-            parse_packet(br#"{"type":"shutdownRequest","forced":"yes","requestId":"1"}"#),
-            Packet::Malformed(_)
-        ));
-        assert_eq!(
-            parse_packet(br#"{"type":"ready"}"#),
-            Packet::Other("ready".into())
-        );
-        assert_eq!(parse_packet(br#"{"type":"heartbeat"}"#), Packet::Heartbeat);
+    fn prepare_lowers_only_the_default_hook_budget_below_the_directors_timeout() {
+        let prepared = prepare(crate::Shutdown::builder(crate::Config::default()));
+        assert_eq!(prepared.config().get().hook_budget(), HOOK_BUDGET);
+        for own in [Duration::from_secs(3), Duration::from_secs(12)] {
+            let config = crate::Config::default().hook_budget(own);
+            let prepared = prepare(crate::Shutdown::builder(config));
+            assert_eq!(prepared.config().get().hook_budget(), own);
+        }
     }
 
     #[test]
-    fn credentials_are_redacted_from_logged_urls() {
-        assert_eq!(
-            redact("amqp://user:secret@host:5672/%2f"),
-            "amqp://***@host:5672/%2f"
+    fn a_forced_run_that_cannot_end_before_sigkill_is_refused_with_the_numbers() {
+        let config = crate::Config::default().forced_budget(Duration::from_secs(9));
+        let prepared = prepare(crate::Shutdown::builder(config));
+        let refused = prepared.config().validate().unwrap_err();
+        let message = refused.to_string();
+        assert!(
+            message.contains("forced_budget (9s)")
+                && message.contains("hard_margin (2s)")
+                && message.contains("stop_timeout (10s)"),
+            "{message}"
         );
-        assert_eq!(redact("amqp://host"), "amqp://host");
     }
 
     #[test]

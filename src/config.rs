@@ -2,10 +2,14 @@
 //! shutdown may take, which exit codes mean what. Every name and bound is configurable;
 //! [`Config::validate`] refuses what cannot work.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_shutdown_actors::{ExitCodes, LogOptions, StepTimeouts, defaults};
+
+mod view;
+
+pub use view::ConfigView;
 
 /// Where files go and how long each part of the shutdown may take. Start from
 /// [`Config::default`] and change what you need.
@@ -151,6 +155,14 @@ macro_rules! setter {
 
 impl Config {
     /// The state directory (default `./state`); created owner-only (0700) at start.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::Config;
+    ///
+    /// let config = Config::default().state_dir("/var/lib/my-bot");
+    /// assert_eq!(config.lock_path(), std::path::Path::new("/var/lib/my-bot/bot.lock"));
+    /// ```
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.state_dir = dir.into();
         self
@@ -207,10 +219,6 @@ impl Config {
         self
     }
 
-    /// The `stop_timeout` in force, if any.
-    pub fn stop_timeout_value(&self) -> Option<Duration> {
-        self.stop_timeout
-    }
     setter!(
         /// Time past the deadline before the hard-deadline thread ends the process even if the
         /// actor thread is blocked (default 2 s); `None` disables the thread.
@@ -218,6 +226,17 @@ impl Config {
     );
     setter!(
         /// Per-step timeouts, each capped by the deadline.
+        ///
+        /// # Examples
+        /// ```
+        /// use std::time::Duration;
+        /// use actix_shutdown::{Config, StepTimeouts};
+        ///
+        /// let mut steps = StepTimeouts::default();
+        /// steps.persist_state = Duration::from_secs(8); // a large state on a slow disk
+        /// let config = Config::default().grace(Duration::from_secs(20)).steps(steps);
+        /// assert!(config.validate().is_ok());
+        /// ```
         steps: StepTimeouts
     );
     setter!(
@@ -239,10 +258,31 @@ impl Config {
     );
     setter!(
         /// Exit codes (default 0 / 75 / 1 / 73 / 2).
+        ///
+        /// # Examples
+        /// ```
+        /// use actix_shutdown::{Config, ExitCodes};
+        ///
+        /// let mut codes = ExitCodes::default();
+        /// codes.restart = 3; // what this bot's supervisor restarts on
+        /// let config = Config::default().exit_codes(codes);
+        /// assert_eq!(config.get().exit_codes().restart, 3);
+        /// ```
         exit_codes: ExitCodes
     );
     setter!(
-        /// Listen to SIGINT/SIGTERM (Ctrl+C/Ctrl+Break on Windows) (default on).
+        /// Listen to SIGINT, SIGTERM and SIGHUP (Ctrl+C/Ctrl+Break on Windows) (default on):
+        /// the first asks for a graceful shutdown, the second forces it, the third exits at
+        /// once. Off for tests and for programs that handle signals themselves (then call
+        /// [`ShutdownHandle::request`](crate::ShutdownHandle::request) from your handler).
+        ///
+        /// # Examples
+        /// ```
+        /// use actix_shutdown::Config;
+        ///
+        /// let config = Config::default().signals(false).stop_system(false);
+        /// assert!(!config.get().signals());
+        /// ```
         signals: bool
     );
     setter!(
@@ -270,12 +310,29 @@ impl Config {
     );
 
     /// The version written into the lock file.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::Config;
+    ///
+    /// let config = Config::default().version(env!("CARGO_PKG_VERSION"));
+    /// assert_eq!(config.get().version(), env!("CARGO_PKG_VERSION"));
+    /// ```
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = version.into();
         self
     }
 
     /// Names of the files in the state directory: lock, summary, exit marker.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::Config;
+    ///
+    /// let config = Config::default().file_names("my-bot.lock", "my-bot-last.json", "my-bot.exit");
+    /// assert!(config.summary_path().ends_with("my-bot-last.json"));
+    /// assert!(config.validate().is_ok());
+    /// ```
     pub fn file_names(
         mut self,
         lock: impl Into<String>,
@@ -288,9 +345,10 @@ impl Config {
         self
     }
 
-    /// The state directory.
-    pub fn state_dir_path(&self) -> &Path {
-        &self.state_dir
+    /// Every setting, read back under its setter's name: `config.get().grace()`. See
+    /// [`ConfigView`] for why getters live there.
+    pub fn get(&self) -> ConfigView<'_> {
+        ConfigView::new(self)
     }
 
     /// Path of the lock file.
@@ -318,11 +376,6 @@ impl Config {
         self.state_dir.join(&self.log_dir).join(&self.crash_file)
     }
 
-    /// The hook budget in force.
-    pub fn hook_budget_value(&self) -> Duration {
-        self.hook_budget
-    }
-
     /// Stems of the library's own files in the state directory (summary, lock, marker): no
     /// state may take these names.
     pub(crate) fn own_file_stems(&self) -> Vec<String> {
@@ -335,11 +388,6 @@ impl Config {
         .iter()
         .map(|name| name.strip_suffix(".json").unwrap_or(name).to_owned())
         .collect()
-    }
-
-    /// The configured exit codes.
-    pub fn exit_code_table(&self) -> ExitCodes {
-        self.exit_codes
     }
 
     /// Checks every value.

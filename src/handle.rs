@@ -1,35 +1,36 @@
 //! [`ShutdownHandle`]: what the embedding program holds to register its tasks, states,
-//! resources and hooks, to ask for a shutdown, and to wait for the report.
+//! resources and hooks, to ask for a shutdown, and to wait for the report. This file holds
+//! the handle and the requests; what it registers sits beside it, one concern each: `tasks`,
+//! `state`, `resources`, `hooks`, `drain` (and `serve`, feature `http`). Most of its length is
+//! the examples, one per method.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use actix_shutdown_actors::messages::SetPendingJobsProbe;
 use actix_shutdown_actors::messages::{
-    CancelTask, FlushAck, FlushLogs, GetTasks, HookId, RegisterHook, RegisterResource,
-    RegisterState, RequestAnswer, RequestShutdown, Snapshot, SpawnTask, SupervisorState,
-    TakeSnapshot, TaskInfo, TaskOptions, TaskResult, UnregisterHook, WaitForShutdown,
+    FlushAck, FlushLogs, RequestAnswer, RequestShutdown, SetPendingJobsProbe, SupervisorState,
+    WaitForShutdown,
 };
 use actix_shutdown_actors::supervisor::{StatusView, Supervisor};
 use actix_shutdown_actors::{
-    Cancellation, ClosingFlag, HardDeadlineThread, LastResort, Loaded, LogQueue, Logger,
-    LoggerError, PersistError, Persister, RequestSource, ResourceCloser, ShutdownReport,
-    ShutdownRequest, ShutdownResponse, StateStore, TaskError, TaskMonitor, async_hook, sync_hook,
-    validate_name,
+    ClosingFlag, HardDeadlineThread, LastResort, LogQueue, Logger, LoggerError, Persister,
+    RequestSource, ResourceCloser, ShutdownReport, ShutdownRequest, StateStore, TaskMonitor,
 };
-use futures::FutureExt;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use crate::boot::{BootReport, RestoredQueue};
+use crate::boot::BootReport;
 use crate::config::Config;
-use crate::rehydrate::{QueuedJob, Rehydrated, RequeuePolicy, rehydrate_queue};
 
 mod drain;
+mod hooks;
+mod resources;
 #[cfg(feature = "http")]
 mod serve;
+mod state;
+mod tasks;
+
+pub use tasks::TaskSpawner;
 
 pub(crate) struct Actors {
     pub(crate) supervisor: Addr<Supervisor>,
@@ -66,7 +67,7 @@ pub struct ShutdownHandle {
 impl std::fmt::Debug for ShutdownHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ShutdownHandle")
-            .field("state_dir", &self.inner.config.state_dir_path())
+            .field("state_dir", &self.inner.config.get().state_dir())
             .field("closing", &self.is_closing())
             .finish_non_exhaustive()
     }
@@ -82,7 +83,8 @@ impl ShutdownHandle {
         hard_deadline: Option<HardDeadlineThread>,
         task_budget: Duration,
     ) -> Self {
-        let store = StateStore::new(config.state_dir_path()).max_bytes(config.max_state_bytes);
+        let store =
+            StateStore::new(config.get().state_dir()).max_bytes(config.get().max_state_bytes());
         Self {
             inner: Arc::new(Inner {
                 status,
@@ -101,12 +103,44 @@ impl ShutdownHandle {
     }
 
     /// True once the shutdown has begun: producers stop taking new work. One atomic load.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// assert!(!shutdown.is_closing());
+    /// shutdown.shutdown("admin:stop").await;
+    /// assert!(shutdown.wait().await.clean);
+    /// assert!(shutdown.is_closing());
+    /// # }
+    /// ```
     #[inline]
     pub fn is_closing(&self) -> bool {
         self.inner.closing.is_closing()
     }
 
     /// The flag behind [`is_closing`](Self::is_closing), to hand to producers.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// // A producer on its own thread checks the flag before taking each job.
+    /// let closing = shutdown.closing_flag();
+    /// let producer = std::thread::spawn(move || {
+    ///     let mut taken = 0;
+    ///     while !closing.is_closing() && taken < 3 {
+    ///         taken += 1; // take a job
+    ///     }
+    ///     taken
+    /// });
+    /// assert_eq!(producer.join().unwrap(), 3);
+    /// # }
+    /// ```
     pub fn closing_flag(&self) -> ClosingFlag {
         self.inner.closing.clone()
     }
@@ -115,6 +149,23 @@ impl ShutdownHandle {
     /// graceful request. It does not wait for the pipeline; see [`wait`](Self::wait). When
     /// the Supervisor is gone (its System stopped after the shutdown), the answer is `ready`
     /// and `joined`: there is nothing left to stop.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::{RequestSource, ShutdownRequest};
+    ///
+    /// let request = ShutdownRequest::forced(RequestSource::Watchdog, "watchdog:stuck");
+    /// let answer = shutdown.request(request).await;
+    /// assert!(answer.ready); // a forced request cannot be canceled
+    /// let report = shutdown.wait().await;
+    /// assert!(report.forced);
+    /// assert_eq!(report.reason, "watchdog:stuck");
+    /// # }
+    /// ```
     pub fn request(
         &self,
         request: ShutdownRequest,
@@ -135,6 +186,24 @@ impl ShutdownHandle {
     }
 
     /// Sends a request without waiting for the answer (from signal handlers, other threads).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::{RequestSource, ShutdownRequest};
+    ///
+    /// let handle = shutdown.clone();
+    /// std::thread::spawn(move || {
+    ///     // e.g. a health checker on its own thread
+    ///     handle.request_detached(ShutdownRequest::graceful(RequestSource::Watchdog, "watchdog:unhealthy"));
+    /// });
+    /// let report = shutdown.wait().await;
+    /// assert_eq!(report.reason, "watchdog:unhealthy");
+    /// # }
+    /// ```
     pub fn request_detached(&self, request: ShutdownRequest) {
         self.inner
             .actors
@@ -143,6 +212,19 @@ impl ShutdownHandle {
     }
 
     /// A graceful admin shutdown with this reason (e.g. `admin:shutdown`).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// let answer = shutdown.shutdown("admin:shutdown").await;
+    /// assert!(answer.ready);
+    /// let report = shutdown.wait().await;
+    /// assert_eq!(report.exit_code, 0);
+    /// # }
+    /// ```
     pub fn shutdown(
         &self,
         reason: impl Into<String>,
@@ -151,6 +233,19 @@ impl ShutdownHandle {
     }
 
     /// A graceful admin shutdown that ends with the restart exit code (75 by default).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// shutdown.restart("admin:restart").await;
+    /// let report = shutdown.wait().await;
+    /// assert!(report.restart);
+    /// assert_eq!(report.exit_code, 75); // systemd: RestartForceExitStatus=75
+    /// # }
+    /// ```
     pub fn restart(
         &self,
         reason: impl Into<String>,
@@ -159,9 +254,29 @@ impl ShutdownHandle {
     }
 
     /// Resolves with the report once the shutdown has finished.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// #[actix::main]
+    /// async fn main() -> std::process::ExitCode {
+    ///     # let dir = tempfile::tempdir().unwrap();
+    ///     let config = Config::default().state_dir("state");
+    ///     # let config = config.state_dir(dir.path()).signals(false);
+    ///     let (shutdown, _boot) = match Shutdown::builder(config).start().await {
+    ///         Ok(started) => started,
+    ///         Err(e) => return e.exit_code(),
+    ///     };
+    ///     # shutdown.shutdown("admin:stop").await;
+    ///     let report = shutdown.wait().await; // until a signal or a request ends the run
+    ///     println!("{report}");
+    ///     report.process_exit_code()
+    /// }
+    /// ```
     pub fn wait(&self) -> impl Future<Output = Arc<ShutdownReport>> + 'static {
         let supervisor = self.inner.actors.supervisor.clone();
-        let codes = self.inner.config.exit_code_table();
+        let codes = self.inner.config.get().exit_codes();
         async move {
             match supervisor.send(WaitForShutdown).await {
                 Ok(report) => report,
@@ -172,284 +287,43 @@ impl ShutdownHandle {
 
     /// Where the Supervisor is, at once and from any thread (no message round-trip, so it
     /// answers even while hooks hold the Supervisor's mailbox).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::SupervisorState;
+    ///
+    /// assert_eq!(shutdown.status_now(), SupervisorState::Running);
+    /// shutdown.shutdown("admin:stop").await;
+    /// shutdown.wait().await;
+    /// assert_eq!(shutdown.status_now(), SupervisorState::Finished { exit_code: 0 });
+    /// # }
+    /// ```
     pub fn status_now(&self) -> SupervisorState {
         self.inner.status.get()
     }
 
-    /// The background tasks.
-    pub fn tasks(&self) -> TaskSpawner {
-        TaskSpawner {
-            monitor: self.inner.actors.tasks.clone(),
-            closing: self.inner.closing.clone(),
-            default_grace: self.inner.config.task_grace,
-            budget: self.inner.task_budget,
-        }
-    }
-
-    /// Registers an async closer, run at CloseAll (newest first) within the default close
-    /// timeout; its error is reported.
-    pub fn on_close<F, Fut, R>(&self, name: impl Into<String>, close: F)
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = R> + 'static,
-        R: TaskResult,
-    {
-        self.on_close_within(name, None, close);
-    }
-
-    /// As [`on_close`](Self::on_close), with its own timeout.
-    pub fn on_close_within<F, Fut, R>(
-        &self,
-        name: impl Into<String>,
-        timeout: Option<Duration>,
-        close: F,
-    ) where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = R> + 'static,
-        R: TaskResult,
-    {
-        self.inner.actors.closer.do_send(RegisterResource {
-            name: name.into(),
-            closer: Box::new(move || {
-                let fut = close();
-                Box::pin(async move { fut.await.into_task_result() })
-            }),
-            timeout,
-        });
-    }
-
-    /// Persists an actor's state: it answers [`TakeSnapshot`] at each PersistAll.
-    ///
-    /// Registration is a message to the Persister: a second state of the same name is refused
-    /// there and logged (an error record, also in `crash.log`), and a state registered after
-    /// the shutdown has written the states is never written. Register at boot.
-    ///
-    /// # Errors
-    /// An invalid state name (path separators, `..`, reserved names, the library's own files).
-    pub fn persist(
-        &self,
-        name: impl Into<String>,
-        source: Recipient<TakeSnapshot>,
-    ) -> Result<(), PersistError> {
-        self.persist_actor(name.into(), false, source)
-    }
-
-    /// As [`persist`](Self::persist), for state that is written even in a forced shutdown.
-    ///
-    /// # Errors
-    /// An invalid state name.
-    pub fn persist_critical(
-        &self,
-        name: impl Into<String>,
-        source: Recipient<TakeSnapshot>,
-    ) -> Result<(), PersistError> {
-        self.persist_actor(name.into(), true, source)
-    }
-
-    /// Persists what a closure returns: an owned copy of the state, encoded to JSON by the
-    /// Persister off the actor thread. For a large state kept as an immutable snapshot, return
-    /// an `Arc` of it: no deep copy is made.
-    ///
-    /// # Errors
-    /// An invalid state name.
-    pub fn persist_fn<F, T>(&self, name: impl Into<String>, snapshot: F) -> Result<(), PersistError>
-    where
-        F: Fn() -> T + Send + 'static,
-        T: Serialize + Send + 'static,
-    {
-        self.persist_closure(name.into(), false, snapshot)
-    }
-
-    /// As [`persist_fn`](Self::persist_fn), for state that is written even in a forced
-    /// shutdown.
-    ///
-    /// # Errors
-    /// An invalid state name.
-    pub fn persist_critical_fn<F, T>(
-        &self,
-        name: impl Into<String>,
-        snapshot: F,
-    ) -> Result<(), PersistError>
-    where
-        F: Fn() -> T + Send + 'static,
-        T: Serialize + Send + 'static,
-    {
-        self.persist_closure(name.into(), true, snapshot)
-    }
-
-    fn persist_actor(
-        &self,
-        name: String,
-        critical: bool,
-        source: Recipient<TakeSnapshot>,
-    ) -> Result<(), PersistError> {
-        self.register_state(name, critical, move || {
-            let sent = source.send(TakeSnapshot);
-            async move {
-                sent.await
-                    .map_err(|e| format!("the state actor is unreachable: {e}"))?
-            }
-        })
-    }
-
-    fn persist_closure<F, T>(
-        &self,
-        name: String,
-        critical: bool,
-        snapshot: F,
-    ) -> Result<(), PersistError>
-    where
-        F: Fn() -> T + Send + 'static,
-        T: Serialize + Send + 'static,
-    {
-        self.register_state(name, critical, move || {
-            let snapshot = Snapshot::of(snapshot());
-            async move { Ok(snapshot) }
-        })
-    }
-
-    fn register_state<F, Fut>(
-        &self,
-        name: String,
-        critical: bool,
-        snapshot: F,
-    ) -> Result<(), PersistError>
-    where
-        F: Fn() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Snapshot, String>> + 'static,
-    {
-        validate_name(&name)?;
-        if self.inner.config.own_file_stems().contains(&name) {
-            return Err(PersistError::InvalidName {
-                name,
-                why: "it is the name of one of the library's own files in this configuration",
-            });
-        }
-        self.inner.actors.persister.do_send(RegisterState {
-            name,
-            source: Box::new(move || Box::pin(snapshot())),
-            critical,
-        });
-        Ok(())
-    }
-
-    /// Loads a saved state as `T`. A corrupt file, one with an unknown schema version or data
-    /// that does not fit `T` is archived as `<file>.broken.<UTC timestamp>` and reported as
-    /// [`Loaded::Archived`]: start empty.
-    ///
-    /// # Errors
-    /// An invalid name, or a read or archive failure (the file is then untouched).
-    pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Loaded<T>, PersistError> {
-        self.inner.store.load(name)
-    }
-
-    /// Loads a saved queue and keeps only the jobs `policy` accepts (timestamps not in the
-    /// future nor too old, ids unique); the counts of dropped jobs go into the
-    /// [`boot_report`](Self::boot_report). A corrupt file is archived, as with
-    /// [`load`](Self::load), and the queue starts empty.
-    ///
-    /// # Errors
-    /// As [`load`](Self::load).
-    pub fn load_queue<T>(
-        &self,
-        name: &str,
-        policy: &RequeuePolicy,
-    ) -> Result<Rehydrated<T>, PersistError>
-    where
-        T: DeserializeOwned + QueuedJob,
-    {
-        let saved = self.load::<Vec<T>>(name)?.into_value().unwrap_or_default();
-        let restored = rehydrate_queue(saved, policy, std::time::SystemTime::now());
-        if restored.dropped.total() > 0 {
-            tracing::warn!(state = name, "rehydration {}", restored.dropped);
-        }
-        tracing::info!(state = name, jobs = restored.jobs.len(), "queue restored");
-        if let Some(boot) = self
-            .inner
-            .boot
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_mut()
-        {
-            boot.restored_queues.retain(|q| q.name != name);
-            boot.restored_queues.push(RestoredQueue {
-                name: name.to_owned(),
-                restored: restored.jobs.len(),
-                dropped: restored.dropped,
-            });
-        }
-        Ok(restored)
-    }
-
-    /// The boot report, including the queues restored since.
-    pub fn boot_report(&self) -> Option<BootReport> {
-        self.inner
-            .boot
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    pub(crate) fn set_boot_report(&self, boot: BootReport) {
-        *self.inner.boot.lock().unwrap_or_else(|p| p.into_inner()) = Some(boot);
-    }
-
-    /// Registers a hook, run for every shutdown request in registration order. Calling
-    /// `response.cancel()` on a graceful request cancels it; forced requests ignore cancels.
-    /// A panicking hook is recorded and does not cancel.
-    pub fn on_shutdown_request<F>(&self, name: impl Into<String>, hook: F) -> HookId
-    where
-        F: Fn(&ShutdownRequest, &ShutdownResponse) + Send + 'static,
-    {
-        let id = HookId::next();
-        self.inner.actors.supervisor.do_send(RegisterHook {
-            id,
-            name: name.into(),
-            hook: sync_hook(hook),
-        });
-        id
-    }
-
-    /// Registers an async hook, bounded by the hook budget; its error is recorded (it does
-    /// not cancel).
-    pub fn on_shutdown_request_async<F, Fut, E>(&self, name: impl Into<String>, hook: F) -> HookId
-    where
-        F: Fn(ShutdownRequest, ShutdownResponse) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), E>> + 'static,
-        E: std::fmt::Display,
-    {
-        let id = HookId::next();
-        self.inner.actors.supervisor.do_send(RegisterHook {
-            id,
-            name: name.into(),
-            hook: async_hook(hook),
-        });
-        id
-    }
-
-    /// Registers an actor as a hook: it receives
-    /// [`ShutdownRequested`](actix_shutdown_actors::messages::ShutdownRequested) for every
-    /// request, bounded by the hook budget.
-    pub fn on_shutdown_request_actor(
-        &self,
-        name: impl Into<String>,
-        recipient: Recipient<actix_shutdown_actors::messages::ShutdownRequested>,
-    ) -> HookId {
-        let id = HookId::next();
-        self.inner.actors.supervisor.do_send(RegisterHook {
-            id,
-            name: name.into(),
-            hook: actix_shutdown_actors::recipient_hook(recipient),
-        });
-        id
-    }
-
-    /// Removes a hook.
-    pub fn remove_hook(&self, id: HookId) {
-        self.inner.actors.supervisor.do_send(UnregisterHook(id));
-    }
-
     /// How many jobs are pending, recorded as `pending_jobs` in the summary.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let pending = Arc::new(AtomicU64::new(3));
+    /// let probe = Arc::clone(&pending);
+    /// shutdown.set_pending_jobs(move || probe.load(Ordering::Relaxed));
+    /// shutdown.shutdown("admin:stop").await;
+    /// assert_eq!(shutdown.wait().await.pending_jobs, Some(3));
+    /// # }
+    /// ```
     pub fn set_pending_jobs<F: Fn() -> u64 + Send + 'static>(&self, probe: F) {
         self.inner
             .actors
@@ -458,6 +332,19 @@ impl ShutdownHandle {
     }
 
     /// Flushes the log queue: resolves once every record emitted before the call is on disk.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() -> Result<(), actix_shutdown::LoggerError> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// tracing::info!("the nightly import is done");
+    /// let ack = shutdown.flush_logs().await?; // on disk now, in logs/log.txt
+    /// assert!(ack.written >= 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn flush_logs(&self) -> impl Future<Output = Result<FlushAck, LoggerError>> + 'static {
         let logger = self.inner.actors.logger.clone();
         async move {
@@ -469,16 +356,61 @@ impl ShutdownHandle {
     }
 
     /// The log queue: a `MakeWriter` for composing your own subscriber.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::default().install_tracing(false); // compose the subscriber yourself
+    /// # let config = config.state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (shutdown, _boot) = Shutdown::builder(config).start().await.unwrap();
+    /// let to_file = tracing_subscriber::fmt::layer()
+    ///     .with_ansi(false)
+    ///     .with_writer(shutdown.log_queue().clone());
+    /// tracing_subscriber::registry().with(to_file).init();
+    /// tracing::info!("into logs/log.txt, flushed at the shutdown");
+    /// # }
+    /// ```
     pub fn log_queue(&self) -> &LogQueue {
         &self.inner.log_queue
     }
 
     /// The configuration in force.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(shutdown.config().get().grace(), Duration::from_secs(10));
+    /// println!("state in {}", shutdown.config().get().state_dir().display());
+    /// # }
+    /// ```
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
 
     /// The Supervisor, for actor-level use.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use actix_shutdown::SupervisorState;
+    /// use actix_shutdown::actors::messages::GetStatus;
+    ///
+    /// let state = shutdown.supervisor().send(GetStatus).await.unwrap();
+    /// assert_eq!(state, SupervisorState::Running);
+    /// # }
+    /// ```
     pub fn supervisor(&self) -> &Addr<Supervisor> {
         &self.inner.actors.supervisor
     }
@@ -496,7 +428,7 @@ impl ShutdownHandle {
             lock_path: Some(config.lock_path()),
             exit_marker: Some(config.exit_marker_path()),
             log_queue: Some(self.inner.log_queue.clone()),
-            exit_code: config.exit_code_table().failed,
+            exit_code: config.get().exit_codes().failed,
         }
         .exit(why)
     }
@@ -511,101 +443,4 @@ fn unreachable_report(code: i32, why: &str) -> ShutdownReport {
         "the Supervisor is unreachable ({why}): what the shutdown did is unknown"
     )];
     report
-}
-
-/// Spawns named tasks through the TaskMonitor.
-#[derive(Clone, Debug)]
-pub struct TaskSpawner {
-    monitor: Addr<TaskMonitor>,
-    closing: ClosingFlag,
-    default_grace: Duration,
-    /// The most a task gets between cancellation and abort.
-    budget: Duration,
-}
-
-impl TaskSpawner {
-    /// Spawns a task on the actix thread (its future need not be `Send`). It gets a
-    /// [`Cancellation`] that fires at CancelAll, then the default task grace before it is
-    /// aborted. It may return `()` or `Result<(), E>`.
-    ///
-    /// The [`Cancellation`] is a read-only view (`cancelled()`, `is_cancelled()`,
-    /// `run_until_cancelled()`; no `cancel()`) of one token all tasks share, so a task cannot
-    /// cancel the others. For a token to fire over sub-tasks of its own, take
-    /// [`Cancellation::child_token`]; to cancel one task alone, spawn it with
-    /// [`TaskOptions::own_cancellation`] and call [`cancel`](Self::cancel).
-    ///
-    /// Spawning is a message to the TaskMonitor: a task whose name is taken by a running task
-    /// is refused there and logged (an error record). Tasks that ended on their own stay
-    /// listed up to [`ENDED_KEPT`](actix_shutdown_actors::ENDED_KEPT); older ones give their
-    /// slot to new tasks, so spawning a task per job does not grow the monitor.
-    ///
-    /// # Errors
-    /// [`TaskError::Closing`] once the shutdown has begun; [`TaskError::MonitorGone`] when the
-    /// TaskMonitor has stopped (its actix System is gone).
-    pub fn spawn<F, Fut, R>(&self, name: impl Into<String>, task: F) -> Result<(), TaskError>
-    where
-        F: Fn(Cancellation) -> Fut + Send + 'static,
-        Fut: Future<Output = R> + 'static,
-        R: TaskResult,
-    {
-        self.spawn_with(name, TaskOptions::default(), task)
-    }
-
-    /// As [`spawn`](Self::spawn), with a grace of its own and a restart policy.
-    ///
-    /// # Errors
-    /// [`TaskError::Closing`] once the shutdown has begun; [`TaskError::MonitorGone`] when the
-    /// TaskMonitor has stopped (its actix System is gone).
-    pub fn spawn_with<F, Fut, R>(
-        &self,
-        name: impl Into<String>,
-        options: TaskOptions,
-        task: F,
-    ) -> Result<(), TaskError>
-    where
-        F: Fn(Cancellation) -> Fut + Send + 'static,
-        Fut: Future<Output = R> + 'static,
-        R: TaskResult,
-    {
-        let name = name.into();
-        if self.closing.is_closing() {
-            return Err(TaskError::Closing { name });
-        }
-        if !self.monitor.connected() {
-            return Err(TaskError::MonitorGone { name });
-        }
-        let grace = options.grace.unwrap_or(self.default_grace);
-        if grace > self.budget {
-            tracing::warn!(
-                task = %name.escape_debug(),
-                "task grace {grace:?} does not fit the shutdown: tasks get at most {:?} (half the grace, within the cancel_tasks step), so it is aborted then if it has not stopped; raise Config::grace to at least {:?} or shorten the task's grace",
-                self.budget,
-                grace * 2
-            );
-        }
-        self.monitor.do_send(SpawnTask {
-            name,
-            // `map` stores the user's future once (an `async` block would hold it twice).
-            factory: Box::new(move |token| {
-                Box::pin(task(token).map(|result| result.into_task_result()))
-            }),
-            options,
-        });
-        Ok(())
-    }
-
-    /// Fires the cancellation of the running task `name`, spawned with
-    /// [`TaskOptions::own_cancellation`]; the other tasks keep running. Resolves to `true`
-    /// when it fired one, `false` when no running task of that name has one of its own.
-    pub fn cancel(&self, name: impl Into<String>) -> impl Future<Output = bool> + 'static {
-        let monitor = self.monitor.clone();
-        let name = name.into();
-        async move { monitor.send(CancelTask { name }).await.unwrap_or(false) }
-    }
-
-    /// Lists the tasks: name, state, restarts, last error.
-    pub fn list(&self) -> impl Future<Output = Vec<TaskInfo>> + 'static {
-        let monitor = self.monitor.clone();
-        async move { monitor.send(GetTasks).await.unwrap_or_default() }
-    }
 }

@@ -83,6 +83,17 @@ pub enum ControlPlaneError {
         /// The address that was refused.
         addr: SocketAddr,
     },
+    /// The token is set but only whitespace: no client can send it (an `Authorization` header
+    /// value is trimmed), so every request would be refused.
+    #[error(
+        "refusing to serve the HTTP control plane on {addr}: the token ({TOKEN_ENV} or \
+         ControlPlane::token) is set but only whitespace, which no client can send; set it to a \
+         secret, or bind to 127.0.0.1 / [::1]"
+    )]
+    BlankToken {
+        /// The address that was refused.
+        addr: SocketAddr,
+    },
     /// The address does not resolve.
     #[error("the HTTP control plane address {addr:?} is not a valid address: {source}")]
     BadAddress {
@@ -117,13 +128,48 @@ impl fmt::Debug for Token {
     }
 }
 
-impl Token {
-    /// A token, or none for an empty string (an empty `SHUTDOWN_TOKEN` is no token).
-    fn new(token: impl Into<String>) -> Option<Self> {
+/// A token as configured: leading and trailing whitespace (a newline left by a secret file)
+/// is removed, since a client's header value is trimmed the same way.
+#[derive(Clone, Debug)]
+enum Configured {
+    /// Unset or empty: no token.
+    None,
+    /// Only whitespace: refused for a public address, with its own message.
+    Blank,
+    /// A usable token.
+    Token(Token),
+}
+
+impl Configured {
+    fn new(token: impl Into<String>) -> Self {
         let token = token.into();
-        (!token.is_empty()).then(|| Self(token.into_bytes()))
+        let trimmed = token.trim();
+        if token.is_empty() {
+            Self::None
+        } else if trimmed.is_empty() {
+            Self::Blank
+        } else {
+            Self::Token(Token(trimmed.as_bytes().to_vec()))
+        }
     }
 
+    fn token(&self) -> Option<&Token> {
+        match self {
+            Self::Token(token) => Some(token),
+            _ => None,
+        }
+    }
+
+    /// The refusal of a public address without a usable token.
+    fn refusal(&self, addr: SocketAddr) -> ControlPlaneError {
+        match self {
+            Self::Blank => ControlPlaneError::BlankToken { addr },
+            _ => ControlPlaneError::NoTokenOnPublicAddress { addr },
+        }
+    }
+}
+
+impl Token {
     /// Constant time in the content (the length is not secret).
     fn matches(&self, given: &[u8]) -> bool {
         use subtle::ConstantTimeEq;
@@ -137,7 +183,7 @@ impl Token {
 #[derive(Debug)]
 pub struct ControlPlane {
     handle: ShutdownHandle,
-    token: Option<Token>,
+    token: Configured,
     stop_timeout: Duration,
     listeners: Vec<(SocketAddr, TcpListener)>,
 }
@@ -148,16 +194,19 @@ impl ControlPlane {
     pub fn new(handle: ShutdownHandle) -> Self {
         Self {
             handle,
-            token: std::env::var(TOKEN_ENV).ok().and_then(Token::new),
+            token: std::env::var(TOKEN_ENV)
+                .map(Configured::new)
+                .unwrap_or(Configured::None),
             stop_timeout: Duration::from_secs(1),
             listeners: Vec::new(),
         }
     }
 
     /// Requires `Authorization: Bearer <token>` on `/status` and `/shutdown` (overrides
-    /// `SHUTDOWN_TOKEN`; an empty token means none).
+    /// `SHUTDOWN_TOKEN`; an empty token means none; surrounding whitespace is removed, and a
+    /// token of only whitespace is refused for a public address).
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Token::new(token);
+        self.token = Configured::new(token);
         self
     }
 
@@ -191,10 +240,10 @@ impl ControlPlane {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "it resolves to no address");
             return Err(ControlPlaneError::BadAddress { addr: name, source });
         }
-        if self.token.is_none()
+        if self.token.token().is_none()
             && let Some(&public) = addrs.iter().find(|a| !is_loopback(a.ip()))
         {
-            return Err(ControlPlaneError::NoTokenOnPublicAddress { addr: public });
+            return Err(self.token.refusal(public));
         }
         for addr in addrs {
             let listener = TcpListener::bind(addr).map_err(|source| ControlPlaneError::Bind {
@@ -226,10 +275,10 @@ impl ControlPlane {
         if self.listeners.is_empty() {
             return Err(ControlPlaneError::NoAddress);
         }
-        if self.token.is_none() {
+        if self.token.token().is_none() {
             // `token("")` after `bind` must not open a public address without a token.
             if let Some(&(public, _)) = self.listeners.iter().find(|(a, _)| !is_loopback(a.ip())) {
-                return Err(ControlPlaneError::NoTokenOnPublicAddress { addr: public });
+                return Err(self.token.refusal(public));
             }
             tracing::warn!(
                 "HTTP control plane without a token: anyone on this host can stop the bot"
@@ -237,7 +286,7 @@ impl ControlPlane {
         }
         let state = web::Data::new(PlaneState {
             handle: self.handle.clone(),
-            token: self.token,
+            token: self.token.token().cloned(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -339,7 +388,7 @@ impl PlaneState {
                 } else {
                     "missing bearer token"
                 };
-                tracing::warn!(peer = ?req.peer_addr(), path = req.path(), "HTTP control plane: {why}");
+                tracing::warn!(peer = %peer(req), path = req.path(), "HTTP control plane: {why}");
                 Err(Refusal::new(
                     StatusCode::UNAUTHORIZED,
                     format!("{why}: send Authorization: Bearer <{TOKEN_ENV}>"),
@@ -533,6 +582,12 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u
         })
 }
 
+/// The client's address for the log, `unknown` when actix-web does not know it.
+fn peer(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+}
+
 async fn shutdown(
     req: HttpRequest,
     payload: web::Payload,
@@ -545,9 +600,10 @@ async fn shutdown(
     let request = command.into_request();
     tracing::info!(
         request_id = %request.id,
+        reason = %request.reason,
         forced = request.forced,
         restart = request.restart,
-        peer = ?req.peer_addr(),
+        peer = %peer(&req),
         "HTTP control plane: shutdown requested"
     );
     let answer = state.handle.request(request).await;
@@ -582,14 +638,31 @@ mod tests {
 
     #[test]
     fn token_matches_only_itself() {
-        let token = Token::new("s3cret").expect("a token");
+        let token = Configured::new("s3cret").token().cloned().expect("a token");
         assert!(token.matches(b"s3cret"));
         assert!(!token.matches(b"s3creT"));
         assert!(!token.matches(b"s3cre"));
         assert!(!token.matches(b"s3crets"));
         assert!(!token.matches(b""));
-        assert!(Token::new("").is_none(), "an empty token is no token");
+        assert!(
+            matches!(Configured::new(""), Configured::None),
+            "an empty token is no token"
+        );
         assert_eq!(format!("{token:?}"), "Token(<redacted>)");
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_removed_and_a_blank_token_is_told_apart() {
+        let token = Configured::new(" s3cret\n")
+            .token()
+            .cloned()
+            .expect("a token");
+        assert!(token.matches(b"s3cret"));
+        assert!(matches!(Configured::new(" \t\n"), Configured::Blank));
+        let addr: SocketAddr = "0.0.0.0:80".parse().expect("an address");
+        let refusal = Configured::new("   ").refusal(addr).to_string();
+        assert!(refusal.contains("only whitespace"), "{refusal}");
+        assert!(refusal.contains("0.0.0.0:80"), "{refusal}");
     }
 
     #[test]

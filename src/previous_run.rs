@@ -6,9 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use actix_shutdown_actors::{
-    ArchivedFile, LockInfo, PreviousLock, ReadOutcome, ShutdownReport, files,
-};
+use actix_shutdown_actors::{ArchivedFile, LockInfo, PreviousLock, ShutdownReport, escape, files};
 
 use crate::config::Config;
 
@@ -33,6 +31,14 @@ pub enum PreviousRun {
         /// A summary on disk from an earlier run, if any (not the last run's).
         earlier_summary: Option<Box<ShutdownReport>>,
     },
+    /// No lock file, but the summary on disk could not be used (corrupt, or not a regular
+    /// file): it was archived, and how the previous run ended is unknown.
+    Unknown {
+        /// What was wrong with the summary.
+        why: String,
+        /// What the exit marker says, when there is a readable one.
+        exit_code: Option<i32>,
+    },
     /// A lock file nobody held: the previous run died without finishing its shutdown.
     Crashed {
         /// What the stale lock said (pid, start time), when it was readable.
@@ -55,10 +61,20 @@ impl PreviousRun {
         if let PreviousLock::Stale(stale_lock) = lock {
             return Self::Crashed {
                 stale_lock,
-                last_summary: summary.map(|(s, _)| Box::new(s)),
+                last_summary: summary.ok().map(|(s, _)| Box::new(s)),
             };
         }
         let marker = read_marker(&config.exit_marker_path());
+        let summary = match summary {
+            Ok(summary) => Some(summary),
+            Err(Some(why)) => {
+                return Self::Unknown {
+                    why,
+                    exit_code: marker.and_then(|(code, _)| code),
+                };
+            }
+            Err(None) => None,
+        };
         match (summary, marker) {
             (None, None) => Self::Fresh,
             (Some((summary, _)), None) => Self::Finished(Box::new(summary)),
@@ -98,18 +114,20 @@ impl fmt::Display for PreviousRun {
             Self::Finished(s) if s.clean => write!(
                 f,
                 "previous run shut down cleanly at {} ({}, exit code {})",
-                s.finished_at, s.reason, s.exit_code
+                escape(&s.finished_at),
+                escape(&s.reason),
+                s.exit_code
             ),
             Self::Finished(s) => write!(
                 f,
                 "previous run shut down at {} ({}, exit code {}) and lost: {}",
-                s.finished_at,
-                s.reason,
+                escape(&s.finished_at),
+                escape(&s.reason),
                 s.exit_code,
                 if s.lost.is_empty() {
                     "(not listed)".to_owned()
                 } else {
-                    s.lost.join("; ")
+                    escape(&s.lost.join("; ")).into_owned()
                 }
             ),
             Self::Unrecorded {
@@ -130,11 +148,17 @@ impl fmt::Display for PreviousRun {
                 }
                 Ok(())
             }
+            Self::Unknown { why, exit_code } => {
+                write!(f, "the previous run's outcome is unknown: {}", escape(why))?;
+                match exit_code {
+                    Some(code) => write!(f, "; its exit marker says {code}"),
+                    None => Ok(()),
+                }
+            }
             Self::Crashed { stale_lock, .. } => match stale_lock {
                 Some(info) => write!(
                     f,
-                    "stale lock from pid {} (started {}): the previous run crashed; recovering",
-                    info.pid, info.started_at
+                    "stale lock from {info}: the previous run crashed; recovering"
                 ),
                 None => f.write_str("unreadable stale lock: the previous run crashed; recovering"),
             },
@@ -142,51 +166,109 @@ impl fmt::Display for PreviousRun {
     }
 }
 
-/// Reads `last_shutdown.json` and when it was written; one that does not parse, is larger
-/// than `max_state_bytes` or is not a regular file (a FIFO, a device: never opened) is
-/// archived.
+/// Reads `last_shutdown.json` and when it was written: `Err(None)` when there is none. One
+/// that cannot be used (corrupt, a symbolic link, not a regular file, oversized) is archived
+/// (listed in `archived` with the detail) and `Err(Some(why))` says so in a few words.
 fn read_summary(
     config: &Config,
     archived: &mut Vec<ArchivedFile>,
-) -> Option<(ShutdownReport, SystemTime)> {
+) -> Result<(ShutdownReport, SystemTime), Option<String>> {
     let path = config.summary_path();
-    let why = match actix_shutdown_actors::read_bounded(&path, config.max_state_bytes).ok()? {
-        ReadOutcome::Missing => return None,
-        ReadOutcome::Unusable(why) => format!("the previous shutdown summary is unusable: {why}"),
-        ReadOutcome::Bytes(bytes) => match serde_json::from_slice::<ShutdownReport>(&bytes) {
-            Ok(summary) => return Some((summary, modified(&path))),
-            Err(e) => format!("the previous shutdown summary is not readable: {e}"),
+    let shown = path.display();
+    // `short` for the line on the previous run, `why` with the detail for the archive line.
+    let (short, why) = match read_regular(&path, MAX_SUMMARY_BYTES) {
+        Ok(None) => return Err(None),
+        // A directory in its place is no summary (its write failed), not a file to archive.
+        Err(e) if is_directory(&e) => return Err(None),
+        Ok(Some((bytes, written))) => match serde_json::from_slice::<ShutdownReport>(&bytes) {
+            Ok(summary) => return Ok((summary, written)),
+            Err(e) => (
+                format!("its summary {shown} is corrupt"),
+                format!("the previous shutdown summary is corrupt: {e}"),
+            ),
         },
+        Err(e) => {
+            let what = match files::UnsafePath::find(&e) {
+                Some(refusal) => refusal.what(),
+                None => format!("it cannot be read: {e}"),
+            };
+            (
+                format!("its summary {shown} cannot be used"),
+                format!("the previous shutdown summary cannot be used: {what}"),
+            )
+        }
     };
     match files::archive_broken(&path) {
-        Ok(archived_as) => archived.push(ArchivedFile {
-            file: path,
-            archived_as,
-            why,
-        }),
-        Err(err) => tracing::error!("{why}; archiving it failed: {err}"),
+        Ok(archived_as) => {
+            archived.push(ArchivedFile {
+                file: path,
+                archived_as,
+                why,
+            });
+            Err(Some(format!("{short} (archived)")))
+        }
+        Err(err) => {
+            tracing::error!("{why}; archiving it failed: {err}");
+            Err(Some(format!("{short}: {why}; archiving it failed: {err}")))
+        }
     }
-    None
 }
 
-/// The longest exit marker read: a code and a newline.
-const MARKER_MAX_BYTES: u64 = 64;
+/// True when `error` is the refusal of a directory where a file was expected.
+fn is_directory(error: &std::io::Error) -> bool {
+    files::UnsafePath::find(error).is_some_and(|refusal| {
+        matches!(
+            refusal.problem,
+            files::Problem::NotRegular { kind: "directory" }
+        )
+    })
+}
 
-/// The exit marker's code (`None` when unreadable, or not a regular file: never opened) and
-/// when it was written; `None` when there is no marker.
-fn read_marker(path: &Path) -> Option<(Option<i32>, SystemTime)> {
-    let code = match actix_shutdown_actors::read_bounded(path, MARKER_MAX_BYTES).ok()? {
-        ReadOutcome::Missing => return None,
-        ReadOutcome::Unusable(_) => None,
-        ReadOutcome::Bytes(bytes) => std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|text| text.trim().parse().ok()),
+/// A summary is a few kilobytes; anything far larger is not one.
+const MAX_SUMMARY_BYTES: u64 = 64 * 1024 * 1024;
+/// The exit marker is a number and a newline.
+const MAX_MARKER_BYTES: u64 = 64;
+
+/// The bytes of `path` and when it was written; `None` when it does not exist. Never through
+/// a symbolic link, never a FIFO or device (refused without blocking), at most `max` bytes.
+fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<(Vec<u8>, SystemTime)>> {
+    use std::io::Read as _;
+    let file = match files::open_for_reading(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
     };
-    Some((code, modified(path)))
+    let written = file
+        .metadata()
+        .and_then(|m| m.modified())
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {max} bytes"
+        )));
+    }
+    Ok(Some((bytes, written)))
+}
+
+/// The exit marker's code (`None` when unreadable) and when it was written; `None` when
+/// there is no marker.
+fn read_marker(path: &Path) -> Option<(Option<i32>, SystemTime)> {
+    match read_regular(path, MAX_MARKER_BYTES) {
+        Ok(None) => None,
+        Ok(Some((bytes, written))) => Some((
+            std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|t| t.trim().parse().ok()),
+            written,
+        )),
+        Err(_) => Some((None, modified(path))),
+    }
 }
 
 fn modified(path: &Path) -> SystemTime {
-    std::fs::metadata(path)
+    std::fs::symlink_metadata(path)
         .and_then(|m| m.modified())
         .unwrap_or(SystemTime::UNIX_EPOCH)
 }
@@ -199,9 +281,9 @@ fn modified(path: &Path) -> SystemTime {
 /// # Errors
 /// The state directory cannot be read.
 pub fn inspect_previous_run(config: &Config) -> std::io::Result<PreviousRun> {
-    let dir = config.state_dir_path();
+    let dir = config.get().state_dir();
     std::fs::metadata(dir)?;
-    let lock = match std::fs::File::open(config.lock_path()) {
+    let lock = match files::open_for_reading(&config.lock_path()) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => PreviousLock::None,
         Err(e) => return Err(e),
         Ok(file) => match file.try_lock_shared() {
@@ -217,23 +299,26 @@ pub fn inspect_previous_run(config: &Config) -> std::io::Result<PreviousRun> {
             }
         },
     };
-    let mut unused = Vec::new();
-    let summary =
-        match actix_shutdown_actors::read_bounded(&config.summary_path(), config.max_state_bytes) {
-            Ok(ReadOutcome::Bytes(bytes)) => serde_json::from_slice::<ShutdownReport>(&bytes).ok(),
-            _ => None,
-        };
-    // A file at the summary's path that is not a readable summary (a FIFO included) is
-    // reported here: reading the previous run below would archive it. A directory in the
-    // way is no summary at all, and reading leaves it alone.
-    if summary.is_none()
-        && std::fs::symlink_metadata(config.summary_path()).is_ok_and(|m| !m.is_dir())
-    {
-        return Err(std::io::Error::other(format!(
-            "{} is not a valid summary; the next boot archives it",
-            config.summary_path().display()
-        )));
+    // What boot would archive is reported here and left in place.
+    let path = config.summary_path();
+    match read_regular(&path, MAX_SUMMARY_BYTES) {
+        Ok(None) => {}
+        Err(e) if is_directory(&e) => {}
+        Ok(Some((bytes, _))) if serde_json::from_slice::<ShutdownReport>(&bytes).is_ok() => {}
+        Ok(Some(_)) => {
+            return Err(std::io::Error::other(format!(
+                "{} is not a valid summary; the next boot archives it",
+                path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(std::io::Error::other(format!(
+                "{} cannot be used ({e}); the next boot archives it",
+                path.display()
+            )));
+        }
     }
+    let mut unused = Vec::new();
     Ok(PreviousRun::read(config, lock, &mut unused))
 }
 
@@ -248,7 +333,7 @@ mod tests {
         );
         report.exit_code = exit_code;
         report.clean = exit_code == 0;
-        // Fixed, so that two summaries made a millisecond apart compare equal.
+        // Fixed, so that two calls compare equal whatever the clock says between them.
         report.started_at = "2026-11-26T09:59:59.000Z".into();
         report.finished_at = "2026-11-26T10:00:00.000Z".into();
         report
@@ -326,6 +411,86 @@ mod tests {
         let said = read(&config).to_string();
         assert!(said.contains("lost: task worker-1 aborted"), "{said}");
         assert!(!said.contains("cleanly"), "{said}");
+    }
+
+    #[test]
+    fn a_corrupt_summary_is_archived_and_the_outcome_unknown_not_a_fresh_start() {
+        let (_dir, config) = state(None, Some("0\n"));
+        std::fs::write(config.summary_path(), b"{\"version\":2,\"star").unwrap();
+        let mut archived = Vec::new();
+
+        let previous = PreviousRun::read(&config, PreviousLock::None, &mut archived);
+
+        assert!(
+            matches!(
+                &previous,
+                PreviousRun::Unknown {
+                    exit_code: Some(0),
+                    ..
+                }
+            ),
+            "{previous:?}"
+        );
+        let said = previous.to_string();
+        assert!(
+            said.contains("unknown") && said.contains("corrupt"),
+            "{said}"
+        );
+        assert_eq!(archived.len(), 1, "{archived:?}");
+        assert!(
+            !config.summary_path().exists(),
+            "the corrupt summary was archived"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_summary_that_is_a_symlink_or_a_fifo_is_archived_without_being_read() {
+        let (dir, config) = state(None, None);
+        let decoy = dir.path().join("decoy.json");
+        std::fs::write(&decoy, serde_json::to_vec(&summary(0)).unwrap()).unwrap();
+        std::os::unix::fs::symlink(&decoy, config.summary_path()).unwrap();
+        let mut archived = Vec::new();
+        let previous = PreviousRun::read(&config, PreviousLock::None, &mut archived);
+        assert!(
+            matches!(previous, PreviousRun::Unknown { .. }),
+            "{previous:?}"
+        );
+        assert!(archived[0].why.contains("symbolic link"), "{archived:?}");
+
+        let fifo = std::ffi::CString::new(config.exit_marker_path().as_os_str().as_encoded_bytes())
+            .unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        // A FIFO as the marker: read without blocking, reported unreadable.
+        assert_eq!(
+            read(&config),
+            PreviousRun::Unrecorded {
+                exit_code: None,
+                earlier_summary: None
+            }
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn inspecting_reports_an_unusable_summary_and_leaves_it_in_place() {
+        let (_dir, config) = state(None, None);
+        let fifo =
+            std::ffi::CString::new(config.summary_path().as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+
+        let said = inspect_previous_run(&config).unwrap_err().to_string();
+
+        assert!(
+            said.contains("FIFO") && said.contains("next boot archives it"),
+            "{said}"
+        );
+        assert!(
+            config.summary_path().exists(),
+            "inspecting archived the summary"
+        );
     }
 
     #[test]

@@ -74,8 +74,20 @@ impl<Id: Eq + Hash> TakenIds<Id> {
     }
 }
 
-/// What is put back in the queue.
+/// What is put back in the queue. Fields may be added: start from
+/// [`RequeuePolicy::default`] and assign what you change.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use actix_shutdown::RequeuePolicy;
+///
+/// let mut policy = RequeuePolicy::default();
+/// policy.max_age = Duration::from_secs(3600);
+/// assert_eq!(policy.future_tolerance, RequeuePolicy::default().future_tolerance);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RequeuePolicy {
     /// Older jobs are dropped (default 24 h).
     pub max_age: Duration,
@@ -94,6 +106,7 @@ impl Default for RequeuePolicy {
 
 /// The jobs to re-queue, and what was dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rehydrated<T> {
     /// Valid jobs, in their saved order (first occurrence of each id).
     pub jobs: Vec<T>,
@@ -103,6 +116,7 @@ pub struct Rehydrated<T> {
 
 /// Counts of jobs dropped at rehydration, by reason.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DroppedJobs {
     /// Stamped in the future (beyond the tolerance).
     pub future: usize,

@@ -26,6 +26,21 @@ pub struct Shutdown;
 
 impl Shutdown {
     /// A builder for this configuration.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::default().state_dir("state");
+    /// # let config = config.state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (shutdown, boot) = Shutdown::builder(config).start().await.unwrap();
+    /// println!("{boot}");
+    /// # shutdown.shutdown("admin:stop").await;
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn builder(config: Config) -> ShutdownBuilder {
         ShutdownBuilder {
             config,
@@ -51,6 +66,27 @@ impl std::fmt::Debug for ShutdownBuilder {
 impl ShutdownBuilder {
     /// Called for every pipeline step as it starts and ends (e.g. to print progress); may be
     /// called several times, each listener gets every event in order.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown, StepEvent};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (shutdown, _boot) = Shutdown::builder(config)
+    ///     .on_progress(|event| {
+    ///         if let StepEvent::Finished { record } = event {
+    ///             println!("{:<16} {} in {} ms", record.name, record.outcome, record.duration_ms);
+    ///         }
+    ///     })
+    ///     .start()
+    ///     .await
+    ///     .unwrap();
+    /// # shutdown.shutdown("admin:stop").await;
+    /// # shutdown.wait().await;
+    /// # }
+    /// ```
     pub fn on_progress<F: Fn(&StepEvent) + Send + Sync + 'static>(mut self, f: F) -> Self {
         self.progress.push(Arc::new(f));
         self
@@ -58,30 +94,72 @@ impl ShutdownBuilder {
 
     /// The configuration this builder starts with (for integrations that size their
     /// timeouts from it, such as `systemd::attach`).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// let builder = Shutdown::builder(Config::default().grace(Duration::from_secs(20)));
+    /// assert_eq!(builder.config().get().grace(), Duration::from_secs(20));
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
+    /// The configuration, for integrations that set defaults of their own before start (such
+    /// as `botica::prepare`).
+    #[cfg_attr(not(feature = "botica"), allow(dead_code))]
+    pub(crate) fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
     /// Boots: must run inside an actix System.
     ///
+    /// # Examples
+    /// ```
+    /// use actix_shutdown::{Config, Shutdown};
+    ///
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// let (first, _boot) = Shutdown::builder(config.clone()).start().await.unwrap();
+    /// // A second instance on the same state directory is refused: exit code 73.
+    /// let second = Shutdown::builder(config.install_tracing(false)).start().await.unwrap_err();
+    /// assert!(second.is_already_running());
+    /// assert_eq!(second.code(), 73);
+    /// # first.shutdown("admin:stop").await;
+    /// # first.wait().await;
+    /// # }
+    /// ```
+    ///
     /// # Errors
-    /// Bad configuration (exit code 2), a live instance holding the lock (73, naming its pid,
-    /// start time and the lock path), or an unusable state directory or log file (1).
+    /// Bad configuration or no running actix System (exit code 2); an unsafe state directory or
+    /// file in it (2: writable by others, a link, several hard links, not a regular file,
+    /// another user's; the message names it and the fix); a live instance holding the lock
+    /// (73, naming its pid only when that process is alive, and the lock path); an I/O failure
+    /// on the state directory, the lock or a log file (1).
     pub async fn start(self) -> Result<(ShutdownHandle, BootReport), StartError> {
         let config = self.config;
-        let codes = config.exit_code_table();
+        let codes = config.get().exit_codes();
         let fail = |kind: StartErrorKind| StartError::new(kind, codes);
+        // Before anything touches the disk: outside a System the actors cannot start.
+        if System::try_current().is_none() {
+            return Err(fail(StartErrorKind::NoActixSystem));
+        }
         // First, so that a signal during boot is acted on once boot completes.
         if config.signals {
             signals::catch_signals().map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
         config.validate().map_err(|e| fail(e.into()))?;
-        let dir = config.state_dir_path().to_owned();
-        files::ensure_private_dir(&dir).map_err(|source| {
-            fail(StartErrorKind::StateDir {
-                path: dir.clone(),
-                source,
-            })
+        let dir = config.get().state_dir().to_owned();
+        let warnings = files::prepare_state_dir(&dir).map_err(|source| {
+            fail(StartErrorKind::from_io(source, |source| {
+                StartErrorKind::StateDir {
+                    path: dir.clone(),
+                    source,
+                }
+            }))
         })?;
 
         let (mut lock, previous_lock) = LockManager::acquire(config.lock_path(), &config.version)
@@ -104,6 +182,9 @@ impl ShutdownBuilder {
             );
         }
         tracing::info!(pid = std::process::id(), state_dir = %dir.display(), "boot: lock acquired");
+        for warning in &warnings {
+            tracing::warn!("boot: {warning}");
+        }
 
         let removed_temp_files = files::remove_leftover_temp_files(&dir).unwrap_or_default();
         let mut archived = Vec::new();
@@ -121,7 +202,10 @@ impl ShutdownBuilder {
             }
         };
         archived.extend(broken);
-        if let PreviousRun::Crashed { .. } | PreviousRun::Unrecorded { .. } = &previous {
+        if let PreviousRun::Crashed { .. }
+        | PreviousRun::Unrecorded { .. }
+        | PreviousRun::Unknown { .. } = &previous
+        {
             tracing::warn!("boot: {previous}");
         }
 
@@ -202,13 +286,17 @@ impl ShutdownBuilder {
             archived,
             removed_temp_files,
             restored_queues: Vec::new(),
+            warnings,
         };
         handle.set_boot_report(boot.clone());
         if signals_on {
             signals::attach(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
 
-        tracing::info!("{boot}");
+        // One record per line of the report: a log record never spans lines.
+        for line in boot.to_string().lines() {
+            tracing::info!("{line}");
+        }
         Ok((handle, boot))
     }
 }
@@ -217,12 +305,16 @@ impl ShutdownBuilder {
 fn open_logs(
     config: &Config,
 ) -> Result<(LogQueue, actix_shutdown_actors::LogWriter, CrashLog), StartErrorKind> {
-    let (log_queue, log_writer) = LogQueue::start(&config.log_path(), &config.log)?;
+    let (log_queue, log_writer) =
+        LogQueue::start(&config.log_path(), &config.log).map_err(StartErrorKind::from_logger)?;
     let crash_log = CrashLog::open(&config.crash_log_path()).map_err(|source| {
-        actix_shutdown_actors::LoggerError::Open {
-            path: config.crash_log_path(),
-            source,
-        }
+        StartErrorKind::from_io(source, |source| {
+            actix_shutdown_actors::LoggerError::Open {
+                path: config.crash_log_path(),
+                source,
+            }
+            .into()
+        })
     })?;
     Ok((log_queue, log_writer, crash_log))
 }

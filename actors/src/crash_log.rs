@@ -3,7 +3,7 @@
 //! the process dies the next instant. Errors are rare; the cost of a synchronous write is paid
 //! only by them.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -20,23 +20,17 @@ pub struct CrashLog {
 }
 
 impl CrashLog {
-    /// Opens (appends to) `path`, owner-only.
+    /// Opens (appends to) `path` through [`files::open_append`]: never through a link,
+    /// owner-only, one link; its directory is created 0700 or checked.
     ///
     /// # Errors
-    /// The open error.
+    /// The open error, or an [`UnsafePath`](crate::files::UnsafePath) refusal.
     pub fn open(path: &Path) -> io::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             files::ensure_private_dir(dir)?;
         }
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
         Ok(Self {
-            file: Arc::new(Mutex::new(options.open(path)?)),
+            file: Arc::new(Mutex::new(files::open_append(path)?)),
             path: Arc::new(path.to_owned()),
         })
     }
@@ -71,6 +65,8 @@ impl CrashLog {
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
             let thread = std::thread::current();
             let backtrace = std::backtrace::Backtrace::capture();
+            // One line per panic: the message may carry outside text (a reason, a name).
+            let message = crate::escape::escape(&message);
             let mut text = format!(
                 "{} PANIC thread {:?} at {}: {message}\n",
                 files::rfc3339(SystemTime::now()),

@@ -1,59 +1,51 @@
-//! File-system primitives every actor relies on: owner-only directories, atomic writes
-//! (temp file in the same directory, write, fsync, rename, fsync the directory), archiving of
-//! broken files and UTC timestamps.
+//! File-system primitives every actor relies on: the one way to open what the library writes
+//! in the state directory ([`open_append`], [`open_read_write`], [`ensure_private_dir`]: never
+//! through a link, owner-only, a regular file with one link), the state directory's check at
+//! start ([`prepare_state_dir`]), atomic writes (temp file in the same directory, write, fsync,
+//! rename, fsync the directory), archiving of broken files and UTC timestamps.
+
+mod open;
+mod refusal;
+mod state_dir;
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+pub use open::{
+    check_dir, create_temp_in, effective_uid, ensure_private_dir, open_append, open_for_reading,
+    open_read_write,
+};
+pub use refusal::{Problem, UnsafePath};
+pub use state_dir::prepare_state_dir;
+
 /// Prefix of the temp files an atomic write leaves behind when it is interrupted; boot removes
 /// files that start with it.
 pub const TEMP_PREFIX: &str = ".tmp-actix-shutdown-";
 
-/// Creates `dir` (and its parents) if needed, owner-only (0700 on Unix).
-///
-/// # Errors
-/// Fails when the path exists and is not a directory, or cannot be created.
-pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
-    match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => return Ok(()),
-        Ok(_) => {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} exists and is not a directory", dir.display()),
-            ));
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
 /// Writes `bytes` to a temp file beside `path` and fsyncs it, then renames it over `path`.
 /// The directory is *not* fsynced: call [`sync_dir`] once after a batch of renames.
 ///
-/// The file is owner-only (0600). Until the rename, the previous content of `path` is intact;
-/// a crash leaves either the old or the new version, never a torn one.
+/// The temp file is created exclusively, never through a link, owner-only (0600). Until the
+/// rename, the previous content of `path` is intact; a crash leaves either the old or the new
+/// version, never a torn one. The rename replaces the name `path` whatever it is: a symbolic
+/// link there is replaced by the file (what it pointed to is untouched), and so is one name of
+/// a hard-linked file (the other names keep the old content).
 ///
 /// # Errors
 /// Any I/O error of the create, write, fsync or rename; `path` is then unchanged.
 pub fn write_and_rename(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let (mut file, tmp) = open::create_temp_in(dir, TEMP_PREFIX)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// [`write_and_rename`] followed by an fsync of the directory: one complete durable write.

@@ -9,6 +9,7 @@ mod closing;
 mod crash_log;
 pub mod defaults;
 mod errors;
+mod escape;
 pub mod files;
 mod hard_deadline;
 mod last_resort;
@@ -26,10 +27,13 @@ mod task_monitor;
 
 pub use closing::ClosingFlag;
 pub use crash_log::{CrashLog, CrashWriter};
-pub use errors::{LockError, LockHolder, LoggerError, PersistError, TaskError};
+pub use errors::{LoggerError, PersistError, TaskError};
+pub use escape::{EscapedFields, escape};
 pub use hard_deadline::{HardDeadline, HardDeadlineThread};
 pub use last_resort::{LastResort, write_exit_marker};
-pub use lock_manager::{LockInfo, LockManager, PreviousLock, read_lock_info};
+pub use lock_manager::{
+    LockError, LockHolder, LockInfo, LockManager, PreviousLock, read_lock_info,
+};
 pub use logger::{LogOptions, LogQueue, LogWriter, Logger, RecordWriter};
 pub use persister::{Persister, write_json_atomic};
 pub use report::*;

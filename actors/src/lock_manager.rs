@@ -3,7 +3,7 @@
 //! A lock file that exists but is not locked was left by a process that died without a clean
 //! shutdown: it is reported as stale and taken over.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -11,9 +11,7 @@ use std::time::SystemTime;
 use actix::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::errors::{LockError, LockHolder};
 use crate::files;
-use crate::messages::{LockReleased, ReleaseLock};
 
 /// What the lock file says about its holder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +44,26 @@ impl LockInfo {
     }
 }
 
+/// `pid 4242 (started 2026-…Z on host, exe /usr/bin/bot, version 1.2.0)`, outside strings
+/// escaped: what an operator reads.
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::escape::escape;
+        write!(
+            f,
+            "pid {} (started {} on {}, exe {}",
+            self.pid,
+            escape(&self.started_at),
+            escape(&self.hostname),
+            escape(&self.exe)
+        )?;
+        if !self.version.is_empty() {
+            write!(f, ", version {}", escape(&self.version))?;
+        }
+        f.write_str(")")
+    }
+}
+
 /// What [`LockManager::acquire`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PreviousLock {
@@ -68,7 +86,9 @@ impl LockManager {
     ///
     /// # Errors
     /// [`LockError::AlreadyRunning`] when a live process holds it (that process is untouched),
-    /// [`LockError::Symlink`] when `path` is a symlink, [`LockError::Io`] otherwise.
+    /// [`LockError::Symlink`] when `path` is a symlink, [`LockError::Unsafe`] when it is not a
+    /// regular file of ours with one link, [`LockError::Io`] otherwise (a lock file this call
+    /// created is then removed).
     pub fn acquire(
         path: impl Into<PathBuf>,
         version: &str,
@@ -83,24 +103,12 @@ impl LockManager {
         // at the path.
         let mut attempts = 0;
         let (mut file, existed) = loop {
-            let existed = match fs::symlink_metadata(&path) {
-                Ok(meta) if meta.file_type().is_symlink() => {
-                    return Err(LockError::Symlink { path });
-                }
-                Ok(_) => true,
-                Err(_) => false,
-            };
-            let mut file = open_lock_file(&path).map_err(|e| {
-                if is_symlink_refusal(&e) {
-                    LockError::Symlink { path: path.clone() }
-                } else {
-                    io_err(e)
-                }
-            })?;
+            let existed = fs::symlink_metadata(&path).is_ok();
+            let mut file = files::open_read_write(&path).map_err(|e| refusal(&path, e))?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(fs::TryLockError::WouldBlock) => {
-                    let holder = LockHolder(read_info(&mut file).map(Box::new));
+                    let holder = identify_holder(&mut file);
                     return Err(LockError::AlreadyRunning { path, holder });
                 }
                 Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),
@@ -121,12 +129,14 @@ impl LockManager {
         };
         let info = LockInfo::current(version);
         let json = serde_json::to_vec_pretty(&info).expect("LockInfo serializes");
-        file.set_len(0).map_err(io_err)?;
-        file.seek(SeekFrom::Start(0)).map_err(io_err)?;
-        file.write_all(&json).map_err(io_err)?;
-        file.sync_all().map_err(io_err)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            files::sync_dir(dir).map_err(io_err)?;
+        if let Err(e) = write_info(&mut file, &json, &path) {
+            // A lock file this boot created says nothing true once the boot failed: remove it
+            // (while still holding it), so that the next boot does not take it for a crash. A
+            // stale one stays: the run that left it did crash.
+            if !existed {
+                let _ = fs::remove_file(&path);
+            }
+            return Err(io_err(e));
         }
         Ok((
             Self {
@@ -180,6 +190,76 @@ impl Handler<ReleaseLock> for LockManager {
     }
 }
 
+/// Replaces the lock file's body with `json`, fsyncs it and its directory.
+fn write_info(file: &mut File, json: &[u8], path: &Path) -> io::Result<()> {
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(json)?;
+    file.sync_all()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        files::sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// An open refusal as the lock's error: a symbolic link keeps its own variant.
+fn refusal(path: &Path, error: io::Error) -> LockError {
+    match files::UnsafePath::take(error) {
+        Ok(refusal) if matches!(refusal.problem, files::Problem::Symlink { .. }) => {
+            LockError::Symlink {
+                path: path.to_owned(),
+            }
+        }
+        Ok(refusal) => LockError::Unsafe(refusal),
+        Err(source) => LockError::Io {
+            path: path.to_owned(),
+            source,
+        },
+    }
+}
+
+/// Who holds a lock we could not take. The file names its holder only once the holder has
+/// written it: until then it is empty or still names a previous, dead holder. So it is read
+/// again for a short while until it names a live process that is not this one; a holder that
+/// cannot be identified that way is reported as unidentified rather than named wrongly.
+fn identify_holder(file: &mut File) -> LockHolder {
+    for attempt in 0..HOLDER_READS {
+        if attempt > 0 {
+            std::thread::sleep(HOLDER_READ_PAUSE);
+        }
+        if let Some(info) = read_info(file)
+            && is_other_live_process(info.pid, &info.hostname)
+        {
+            return LockHolder(Some(Box::new(info)));
+        }
+    }
+    LockHolder(None)
+}
+
+/// Reads of the holder's file before giving up on naming it (about 200 ms in all).
+const HOLDER_READS: u32 = 40;
+const HOLDER_READ_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// True when `pid` runs on this host, is alive, and is not this process.
+fn is_other_live_process(pid: u32, host: &str) -> bool {
+    if pid == std::process::id() || pid == 0 || host != hostname() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the process exists and may be signalled.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
+}
+
 /// Reads the holder's [`LockInfo`] from a lock file without locking it.
 pub fn read_lock_info(path: &Path) -> Option<LockInfo> {
     serde_json::from_slice(&fs::read(path).ok()?).ok()
@@ -187,6 +267,7 @@ pub fn read_lock_info(path: &Path) -> Option<LockInfo> {
 
 fn read_info(file: &mut File) -> Option<LockInfo> {
     let mut body = Vec::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
     file.read_to_end(&mut body).ok()?;
     serde_json::from_slice(&body).ok()
 }
@@ -208,29 +289,6 @@ fn is_still_at(file: &File, path: &Path) -> bool {
     }
 }
 
-fn open_lock_file(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path)
-}
-
-fn is_symlink_refusal(e: &io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        e.raw_os_error() == Some(libc::ELOOP)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
-    }
-}
-
 fn hostname() -> String {
     #[cfg(unix)]
     {
@@ -244,3 +302,8 @@ fn hostname() -> String {
     }
     std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown".to_owned())
 }
+
+mod error;
+mod messages;
+pub use error::{LockError, LockHolder};
+pub use messages::{LockReleased, ReleaseLock};

@@ -22,9 +22,6 @@ use std::panic::AssertUnwindSafe;
 use crate::closing::ClosingFlag;
 use crate::errors::PersistError;
 use crate::files;
-use crate::messages::{
-    PersistAll, PersistReport, RegisterState, SnapshotFn, SummaryWritten, WriteSummary,
-};
 use crate::report::{FileRecord, ParticipantOutcome};
 use crate::state_store::validate_name;
 
@@ -191,9 +188,13 @@ impl Persister {
                         Ok(Ok(len)) => {
                             record(name, &path, ParticipantOutcome::Completed, len, None)
                         }
-                        Ok(Err(WriteFailure::Encode(e))) => {
-                            record(name, &path, ParticipantOutcome::Failed, 0, Some(e))
-                        }
+                        Ok(Err(WriteFailure::Encode(e))) => record(
+                            name,
+                            &path,
+                            ParticipantOutcome::Failed,
+                            0,
+                            Some(e.to_string()),
+                        ),
                         Ok(Err(WriteFailure::Io(e))) => {
                             let e = PersistError::Write {
                                 path: path.clone(),
@@ -245,7 +246,7 @@ impl Persister {
 /// Why a state's write failed.
 enum WriteFailure {
     /// The snapshot could not be serialized.
-    Encode(String),
+    Encode(PersistError),
     /// The write, fsync or rename failed.
     Io(std::io::Error),
 }
@@ -346,3 +347,9 @@ impl Handler<WriteSummary> for Persister {
         })
     }
 }
+
+mod messages;
+pub use messages::{
+    PersistAll, PersistReport, RegisterState, Snapshot, SnapshotFn, SnapshotResult, SummaryWritten,
+    TakeSnapshot, WriteSummary,
+};

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::request::RequestSource;
 use crate::step::Step;
 
+mod display;
+
 /// Version of the `last_shutdown.json` format written by this crate.
 pub const SUMMARY_VERSION: u32 = 2;
 
@@ -95,6 +97,7 @@ pub struct TaskRecord {
 /// One drain participant in the report: a server, the tracked futures, a custom drainer or an
 /// actor answering [`Drain`](crate::messages::Drain).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DrainRecord {
     /// The name it was registered with.
     pub name: String,
@@ -142,6 +145,7 @@ pub struct ResourceRecord {
 
 /// A hook that canceled a graceful request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VetoRecord {
     /// The hook's name.
     pub hook: String,
@@ -152,8 +156,24 @@ pub struct VetoRecord {
     pub request_id: String,
 }
 
+impl VetoRecord {
+    /// `hook` canceled request `request_id` at `at` (RFC 3339 UTC).
+    pub fn new(
+        hook: impl Into<String>,
+        at: impl Into<String>,
+        request_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            hook: hook.into(),
+            at: at.into(),
+            request_id: request_id.into(),
+        }
+    }
+}
+
 /// A hook that failed, panicked or ran out of time (it never cancels).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HookRecord {
     /// The hook's name.
     pub hook: String,
@@ -165,6 +185,7 @@ pub struct HookRecord {
 
 /// Everything a finished shutdown did; serialized as `last_shutdown.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ShutdownReport {
     /// Format version ([`SUMMARY_VERSION`]).
     pub version: u32,

@@ -9,7 +9,6 @@ use actix::prelude::*;
 use futures::FutureExt;
 use tokio::time::Instant;
 
-use crate::messages::{CloseAll, CloseReport, CloserFn, RegisterResource};
 use crate::panic_message;
 use crate::report::{ParticipantOutcome, ResourceRecord, millis};
 
@@ -116,3 +115,6 @@ async fn close_one(resource: Resource, limit: Duration, deadline: Instant) -> Re
         error,
     }
 }
+
+mod messages;
+pub use messages::{CloseAll, CloseReport, CloserFn, RegisterResource};

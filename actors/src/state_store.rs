@@ -46,7 +46,7 @@ pub(crate) fn encode_envelope<T: Serialize>(
     name: &str,
     saved_at: &str,
     data: &T,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, PersistError> {
     #[derive(Serialize)]
     struct EnvelopeRef<'a, T> {
         schema: u32,
@@ -60,7 +60,10 @@ pub(crate) fn encode_envelope<T: Serialize>(
         saved_at,
         data,
     })
-    .map_err(|e| format!("cannot serialize state {name:?}: {e}"))
+    .map_err(|source| PersistError::Serialize {
+        what: format!("state {name:?}"),
+        source,
+    })
 }
 
 /// Checks that a state name is a plain file stem inside the state directory.

@@ -51,12 +51,13 @@ async fn a_deferred_signal_closes_at_once_and_runs_within_one_retry_of_the_veto_
     tokio::time::sleep(Duration::from_millis(1_250)).await;
     busy.store(false, Ordering::SeqCst);
     let report = report(&rig).await;
-    // Asked at 0, 100, …, 1200 ms (13 vetoes); the ask at 1300 ms lets it go.
+    // Asked at 0, 100, …, 1200 ms; the ask at 1300 ms lets it go. The veto is recorded once,
+    // when it first came.
     assert_eq!(
         starts.lock().unwrap()[0],
         (Step::Begin, Duration::from_millis(1_300))
     );
-    assert_eq!(report.vetoes.len(), 13);
+    assert_eq!(report.vetoes.len(), 1, "{:?}", report.vetoes);
     assert!(!report.forced && !report.escalated, "{report:#?}");
     assert!(report.clean);
     assert_eq!(report.exit_code, 0);

@@ -17,8 +17,8 @@ use actix_shutdown_actors::messages::{
 };
 use actix_shutdown_actors::{
     ClosingFlag, Envelope, FileRecord, FoundState, Loaded, ParticipantOutcome, PersistError,
-    Persister, RequestSource, SCHEMA_VERSION, SUMMARY_VERSION, ShutdownReport, StateStore, Step,
-    StepOutcome, StepRecord,
+    Persister, RequestSource, SCHEMA_VERSION, ShutdownReport, StateStore, Step, StepOutcome,
+    StepRecord,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -479,39 +479,27 @@ async fn failed_write_leaves_the_previous_file_intact() {
 async fn write_summary_writes_the_report_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let persister = persister(dir.path());
-    let report = Arc::new(ShutdownReport {
-        version: SUMMARY_VERSION,
-        started_at: "2026-11-25T08:03:10.123Z".to_owned(),
-        finished_at: "2026-11-25T08:03:11.456Z".to_owned(),
-        duration_ms: 1333,
-        reason: "signal:SIGTERM".to_owned(),
-        source: RequestSource::Signal,
-        forced: false,
-        escalated: false,
-        restart: false,
-        exit_code: 1,
-        clean: false,
-        lost: vec!["state cache skipped (forced)".to_owned()],
-        pending_jobs: Some(2),
-        vetoes: Vec::new(),
-        hook_errors: Vec::new(),
-        steps: vec![StepRecord {
-            name: Step::PersistState,
-            outcome: StepOutcome::Completed,
-            duration_ms: 12,
-            error: None,
-        }],
-        drains: Vec::new(),
-        tasks: Vec::new(),
-        files: vec![not_written(
-            dir.path(),
-            "cache",
-            ParticipantOutcome::Skipped,
-            None,
-        )],
-        resources: Vec::new(),
-        logs_dropped: 0,
-    });
+    let mut report = ShutdownReport::new("signal:SIGTERM", RequestSource::Signal);
+    report.started_at = "2026-11-25T08:03:10.123Z".to_owned();
+    report.finished_at = "2026-11-25T08:03:11.456Z".to_owned();
+    report.duration_ms = 1333;
+    report.exit_code = 1;
+    report.clean = false;
+    report.lost = vec!["state cache skipped (forced)".to_owned()];
+    report.pending_jobs = Some(2);
+    report.steps = vec![StepRecord {
+        name: Step::PersistState,
+        outcome: StepOutcome::Completed,
+        duration_ms: 12,
+        error: None,
+    }];
+    report.files = vec![not_written(
+        dir.path(),
+        "cache",
+        ParticipantOutcome::Skipped,
+        None,
+    )];
+    let report = Arc::new(report);
 
     let written = persister
         .send(WriteSummary(Arc::clone(&report)))

@@ -63,3 +63,9 @@ fn grace_below_the_default_forced_budget_is_accepted() {
     let exit = bot.wait_exit(EXIT_TIMEOUT);
     assert_eq!(exit.code(), 0, "{exit}");
 }
+
+#[test]
+fn stop_timeout_that_cannot_hold_a_forced_shutdown_is_refused_with_exit_2() {
+    // Forced budget 3 s + hard margin 2 s do not fit in 4 s.
+    refused(&["--stop-timeout", "4"], "stop_timeout");
+}

@@ -6,16 +6,16 @@
 #[path = "support/child.rs"]
 mod child;
 
-use std::io::{Read, Write};
+#[path = "support/http.rs"]
+mod http;
+
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
 
 use child::{Bot, EXIT_TIMEOUT, READY_TIMEOUT, StateDir, named};
+use http::{IO_TIMEOUT, Response, exchange, http};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "s3cret-token-for-tests";
-/// Bound for one HTTP exchange on loopback (connect, write, read).
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A demo bot with the control plane on a free loopback port.
 struct Plane {
@@ -54,95 +54,6 @@ impl Plane {
         let response = self.post("/shutdown", Some(TOKEN), body.to_string().as_bytes());
         assert_eq!(response.status, 200, "{response}");
         response.json()
-    }
-}
-
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self}"))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
-        })
-    }
-}
-
-impl std::fmt::Display for Response {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\n\n{}", self.head, self.body)
-    }
-}
-
-/// One HTTP/1.1 exchange with `Connection: close`, every step bounded by [`IO_TIMEOUT`].
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&[u8]>,
-) -> Response {
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(token) = token {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    if let Some(body) = body {
-        request.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    request.push_str("\r\n");
-    let mut bytes = request.into_bytes();
-    bytes.extend_from_slice(body.unwrap_or_default());
-    exchange(addr, &bytes)
-}
-
-/// Sends a whole request (head and body) and reads the answer until the server closes.
-fn exchange(addr: SocketAddr, request: &[u8]) -> Response {
-    let mut stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
-        .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
-    stream
-        .set_read_timeout(Some(IO_TIMEOUT))
-        .expect("read timeout");
-    stream
-        .set_write_timeout(Some(IO_TIMEOUT))
-        .expect("write timeout");
-    let line = String::from_utf8_lossy(request.split(|&b| b == b'\r').next().unwrap_or_default())
-        .into_owned();
-    stream
-        .write_all(request)
-        .unwrap_or_else(|e| panic!("{line}: write: {e}"));
-    let mut raw = Vec::new();
-    // A server that answers before reading the whole body (413) may reset the connection
-    // after its answer: keep what arrived.
-    if let Err(e) = stream.read_to_end(&mut raw)
-        && raw.is_empty()
-    {
-        panic!("{line}: read: {e}");
-    }
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("{line}: no HTTP answer: {text:?}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("{line}: bad status line: {head:?}"));
-    Response {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
     }
 }
 
@@ -300,10 +211,8 @@ fn a_busy_bot_answers_not_ready_keeps_running_and_a_forced_request_ends_it() {
         &state,
         &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "5000"],
     );
-    // Whole-process test: the bot reports nothing when a worker takes its first job, so give
-    // the producer and the workers a moment of real time to put jobs in flight (as in
-    // veto_and_escalation.rs). Without jobs in flight the busy-guard has nothing to veto.
-    std::thread::sleep(Duration::from_secs(1));
+    // Without jobs in flight the busy-guard has nothing to veto.
+    plane.bot.wait_jobs_in_flight(2, READY_TIMEOUT);
 
     let answer = plane.shutdown(&json!({"forced": false, "requestId": "graceful-1"}));
     assert_eq!(

@@ -4,8 +4,6 @@
 #[path = "support/child.rs"]
 mod child;
 
-use std::time::Duration;
-
 use child::{Bot, EXIT_TIMEOUT, READY_TIMEOUT, StateDir, assert_state_saved};
 
 #[test]
@@ -14,9 +12,11 @@ fn jobs_pending_at_sigterm_are_restored_on_the_next_boot() {
     // 50 jobs/s against two workers at 2 s per job: the queue only grows.
     let mut bot = Bot::start(&state, &["--jobs-per-sec", "50", "--job-ms", "2000"]);
     bot.wait_ready(READY_TIMEOUT);
-    // Whole-process test: the queue lives inside the child and it prints nothing per job, so
-    // let one second of real time pass for jobs to accumulate before the signal.
-    std::thread::sleep(Duration::from_secs(1));
+    bot.wait_heartbeat(
+        "heartbeat with jobs in flight and queued",
+        READY_TIMEOUT,
+        |beat| beat.in_flight > 0 && beat.queued > 0,
+    );
     bot.signal(libc::SIGTERM);
     let exit = bot.wait_exit(EXIT_TIMEOUT);
     assert_eq!(exit.code(), 0, "{exit}");
@@ -28,7 +28,7 @@ fn jobs_pending_at_sigterm_are_restored_on_the_next_boot() {
         .unwrap_or_else(|| panic!("pending_jobs is a number\n{summary:#}"));
     assert!(
         pending > 0,
-        "no pending jobs after 1 s at 50 jobs/s\n{summary:#}"
+        "no pending jobs although the heartbeat showed some\n{summary:#}"
     );
     let saved = state.json("queue_cache.json")["data"]
         .as_array()

@@ -30,14 +30,14 @@ fn report_prints_the_last_summary_as_a_table() {
     assert_eq!(exit.code(), 0, "{exit}");
     assert!(
         exit.stdout
-            .contains("shutdown summary: signal:SIGTERM (source signal)"),
+            .contains("shutdown summary: signal:SIGTERM (source signal), graceful"),
         "{exit}"
     );
     for step in SUMMARY_STEPS {
         assert!(
             exit.stdout
                 .lines()
-                .any(|l| l.trim_start().starts_with(step) && l.contains("completed")),
+                .any(|l| l.split_whitespace().take(3).eq(["step", step, "completed"])),
             "no row for step {step}\n{exit}"
         );
     }

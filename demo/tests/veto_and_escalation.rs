@@ -18,11 +18,8 @@ fn busy_bot(state: &StateDir, grace: &str) -> Bot {
     args.extend(["--grace", grace]);
     let mut bot = Bot::start(state, &args);
     bot.wait_ready(READY_TIMEOUT);
-    // Whole-process test: the bot reports nothing when a worker takes its first job, so give
-    // the producer and the workers a moment of real time to put jobs in flight (they need a
-    // few milliseconds; one second covers a loaded machine). Without jobs in flight the
-    // busy-guard has nothing to veto.
-    std::thread::sleep(Duration::from_secs(1));
+    // Without jobs in flight the busy-guard has nothing to veto.
+    bot.wait_jobs_in_flight(2, READY_TIMEOUT);
     bot
 }
 

@@ -24,15 +24,22 @@ impl ShutdownHandle {
     ///
     /// # Examples
     /// ```
-    /// # #[actix::main(start_paused = true)] async fn main() {}
-    /// # #[allow(dead_code)]
-    /// # async fn example(shutdown: actix_shutdown::ShutdownHandle) {
+    /// # fn main() {
+    /// # let paused = || tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+    /// # actix::System::with_tokio_rt(paused).block_on(async {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::time::Duration;
+    ///
     /// let closing = shutdown.closing();
+    /// # shutdown.shutdown("admin:stop").await;
     /// tokio::select! {
     ///     () = closing => println!("closing: take no new work"),
-    ///     () = tokio::time::sleep(std::time::Duration::from_secs(1)) => println!("still running"),
+    ///     () = tokio::time::sleep(Duration::from_secs(60)) => println!("still running"),
     /// }
-    /// # }
+    /// # shutdown.wait().await;
+    /// # }) }
     /// ```
     pub fn closing(&self) -> WaitForCancellationFutureOwned {
         self.inner.closing.closed()
@@ -45,15 +52,24 @@ impl ShutdownHandle {
     ///
     /// # Examples
     /// ```
-    /// # #[actix::main(start_paused = true)] async fn main() {}
-    /// # #[allow(dead_code)]
-    /// # async fn example(shutdown: actix_shutdown::ShutdownHandle) {
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
     /// let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    /// shutdown.on_drain("consumer", move || async move {
-    ///     // Tell the consumer to stop, and wait until its last message is handled.
-    ///     stop_tx.send(()).map_err(|()| "the consumer is gone")
+    /// let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    /// actix::spawn(async move {
+    ///     // a consumer loop: runs until told to stop, then finishes its message
+    ///     let _ = stop_rx.await;
+    ///     let _ = done_tx.send(());
     /// });
-    /// # drop(stop_rx);
+    /// shutdown.on_drain("consumer", move || async move {
+    ///     stop_tx.send(()).map_err(|()| "the consumer is gone")?;
+    ///     done_rx.await.map_err(|_| "the consumer ended without finishing")
+    /// });
+    /// shutdown.shutdown("admin:stop").await;
+    /// let report = shutdown.wait().await;
+    /// assert_eq!(report.drains[0].name, "consumer");
     /// # }
     /// ```
     pub fn on_drain<F, Fut, E>(&self, name: impl Into<String>, drain: F)
@@ -75,6 +91,10 @@ impl ShutdownHandle {
     ///
     /// # Examples
     /// ```
+    /// # #[actix::main] async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
     /// use actix::prelude::*;
     /// use actix_shutdown::Drain;
     ///
@@ -88,10 +108,10 @@ impl ShutdownHandle {
     ///         Ok(()) // nothing in flight
     ///     }
     /// }
-    /// # #[actix::main(start_paused = true)] async fn main() {}
-    /// # #[allow(dead_code)]
-    /// # async fn example(shutdown: actix_shutdown::ShutdownHandle) {
+    ///
     /// shutdown.on_drain_actor("worker", Worker.start().recipient());
+    /// shutdown.shutdown("admin:stop").await;
+    /// assert_eq!(shutdown.wait().await.drains[0].name, "worker");
     /// # }
     /// ```
     pub fn on_drain_actor(&self, name: impl Into<String>, actor: Recipient<Drain>) {
@@ -105,14 +125,23 @@ impl ShutdownHandle {
     ///
     /// # Examples
     /// ```
-    /// # #[actix::main(start_paused = true)] async fn main() {}
-    /// # #[allow(dead_code)]
-    /// # async fn example(shutdown: actix_shutdown::ShutdownHandle) {
+    /// # fn main() {
+    /// # let paused = || tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+    /// # actix::System::with_tokio_rt(paused).block_on(async {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
+    /// use std::time::Duration;
+    ///
     /// let job = shutdown.track(async {
     ///     // work that changes the state: it finishes before persist_state
+    ///     tokio::time::sleep(Duration::from_secs(2)).await;
     /// });
     /// actix::spawn(job);
-    /// # }
+    /// shutdown.shutdown("admin:stop").await;
+    /// let report = shutdown.wait().await;
+    /// assert_eq!(report.drains[0].name, "tracked");
+    /// # }) }
     /// ```
     pub fn track<F: Future>(&self, future: F) -> TrackedFuture<F> {
         self.inner.track_registered.call_once(|| {

@@ -24,16 +24,21 @@ impl ShutdownHandle {
     ///
     /// # Examples
     /// ```
+    /// # #[actix::main] async fn main() -> Result<(), std::io::Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let config = actix_shutdown::Config::default().state_dir(dir.path()).signals(false).stop_system(false);
+    /// # let (shutdown, _) = actix_shutdown::Shutdown::builder(config).start().await.unwrap();
     /// use actix_web::{App, HttpServer, web};
     ///
-    /// # #[actix::main(start_paused = true)] async fn main() {}
-    /// # #[allow(dead_code)]
-    /// # async fn example(shutdown: actix_shutdown::ShutdownHandle) -> std::io::Result<()> {
     /// let server = HttpServer::new(|| App::new().route("/", web::get().to(|| async { "hi" })))
     ///     .bind("127.0.0.1:0")?;
     /// shutdown.serve("api", server);
-    /// # Ok(()) }
+    /// shutdown.shutdown("admin:stop").await;
+    /// assert_eq!(shutdown.wait().await.drains[0].name, "api");
+    /// # Ok(())
+    /// # }
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn serve<F, I, S, B>(
         &self,
         name: impl Into<String>,

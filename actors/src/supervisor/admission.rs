@@ -103,13 +103,19 @@ impl Supervisor {
                 joined: false,
             };
         }
+        // Each hook's veto of a request is recorded once, when it first vetoed: a deferred
+        // request is asked again every `veto_retry`.
         let at = files::rfc3339(round.at);
-        self.vetoes
-            .extend(round.vetoed_by.iter().map(|hook| VetoRecord {
-                hook: hook.clone(),
-                at: at.clone(),
-                request_id: id.clone(),
-            }));
+        for hook in &round.vetoed_by {
+            if !self
+                .vetoes
+                .iter()
+                .any(|v| v.hook == *hook && v.request_id == id)
+            {
+                self.vetoes
+                    .push(VetoRecord::new(hook.clone(), at.clone(), id.clone()));
+            }
+        }
         let inevitable = request.is_inevitable();
         notify(
             self.config.progress.as_ref(),

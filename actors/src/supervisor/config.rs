@@ -15,8 +15,19 @@ use crate::messages::{
     WriteSummary,
 };
 
-/// Exit codes the process ends with (configurable).
+/// Exit codes the process ends with (configurable). Fields may be added: start from
+/// [`ExitCodes::default`] and assign the codes you change.
+///
+/// # Examples
+/// ```
+/// use actix_shutdown_actors::ExitCodes;
+///
+/// let mut codes = ExitCodes::default();
+/// codes.restart = 76;
+/// assert_eq!((codes.clean, codes.restart, codes.failed), (0, 76, 1));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ExitCodes {
     /// Clean shutdown: nothing was lost (0).
     pub clean: i32,
@@ -54,8 +65,10 @@ impl Default for ExitCodes {
     }
 }
 
-/// Timeouts of the individual steps; each is further capped by the overall deadline.
+/// Timeouts of the individual steps; each is further capped by the overall deadline. Fields
+/// may be added: start from [`StepTimeouts::default`] and assign the ones you change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StepTimeouts {
     /// CancelAll (tasks get at most half of what is left of the deadline).
     pub cancel_tasks: Duration,

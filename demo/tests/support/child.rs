@@ -115,6 +115,40 @@ pub(crate) fn named<'a>(report: &'a Value, list: &str, key: &str, value: &str) -
         .unwrap_or_else(|| panic!("no {list} entry with {key} {value:?} in {report:#}"))
 }
 
+/// The counts of the demo's heartbeat line
+/// (`heartbeat: taken 12, done 10, in flight 2, queued 3`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Heartbeat {
+    /// Jobs taken by a worker since boot.
+    pub(crate) taken: u64,
+    /// Jobs done since boot.
+    pub(crate) done: u64,
+    /// Jobs in flight.
+    pub(crate) in_flight: u64,
+    /// Jobs waiting.
+    pub(crate) queued: u64,
+}
+
+impl Heartbeat {
+    /// The counts of a heartbeat line; `None` for any other line.
+    pub(crate) fn parse(line: &str) -> Option<Self> {
+        let rest = line.strip_prefix("heartbeat: ")?;
+        let mut beat = Self::default();
+        for part in rest.split(", ") {
+            let (name, value) = part.rsplit_once(' ')?;
+            let value = value.parse().ok()?;
+            match name {
+                "taken" => beat.taken = value,
+                "done" => beat.done = value,
+                "in flight" => beat.in_flight = value,
+                "queued" => beat.queued = value,
+                _ => return None,
+            }
+        }
+        Some(beat)
+    }
+}
+
 /// How a child ended and everything it printed.
 #[derive(Debug)]
 pub(crate) struct Exit {
@@ -189,6 +223,11 @@ impl Bot {
     pub(crate) fn start_raw(args: &[&str]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_demo-bot"));
         command.args(args);
+        Self::spawn(command)
+    }
+
+    /// Spawns a command prepared by the test (e.g. with a `pre_exec` limit).
+    pub(crate) fn start_command(command: Command) -> Self {
         Self::spawn(command)
     }
 
@@ -323,12 +362,64 @@ impl Bot {
         }
     }
 
+    /// Waits for the `ready` line: true once it came, false when stdout closed first (the
+    /// boot was refused). Panics when neither happens within `timeout`.
+    pub(crate) fn ready_or_closed(&mut self, timeout: Duration) -> bool {
+        let until = Instant::now() + timeout;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let ready = line
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == "ready");
+                    self.stdout.push(line);
+                    if ready {
+                        return true;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "demo-bot (pid {}) neither got ready nor closed stdout within {timeout:?}\n{}",
+                    self.pid,
+                    self.output_so_far()
+                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.stdout_open = false;
+                    return false;
+                }
+            }
+        }
+    }
+
     /// Waits for the line containing the word `ready` (the end of the boot).
     pub(crate) fn wait_ready(&mut self, timeout: Duration) -> String {
         self.wait_for_line("`ready`", timeout, |line| {
             line.split(|c: char| !c.is_alphanumeric())
                 .any(|w| w == "ready")
         })
+    }
+
+    /// Waits for a heartbeat line whose counts satisfy `pred`; returns those counts.
+    pub(crate) fn wait_heartbeat(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Heartbeat) -> bool,
+    ) -> Heartbeat {
+        let line = self.wait_for_line(what, timeout, |line| {
+            Heartbeat::parse(line).is_some_and(|beat| pred(&beat))
+        });
+        Heartbeat::parse(&line).expect("the line matched as a heartbeat")
+    }
+
+    /// Waits until `n` jobs or more are in flight (taken by a worker, not done), as the
+    /// heartbeat says.
+    pub(crate) fn wait_jobs_in_flight(&mut self, n: u64, timeout: Duration) -> Heartbeat {
+        self.wait_heartbeat(
+            &format!("heartbeat with {n} job(s) in flight"),
+            timeout,
+            |beat| beat.in_flight >= n,
+        )
     }
 
     /// Sends `sig` to the child (it must not have been reaped yet).

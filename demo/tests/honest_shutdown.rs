@@ -1,0 +1,123 @@
+//! What a signal ends in, told honestly: a busy bot stops taking jobs and finishes those in
+//! flight so its veto lifts and the run is clean; a task aborted at its deadline is a loss
+//! (exit 1, named in `lost`); a veto that never lifts cannot outlive the orchestrator's stop
+//! timeout.
+#![cfg(unix)]
+
+#[path = "support/child.rs"]
+mod child;
+
+use std::time::{Duration, Instant};
+
+use child::{Bot, EXIT_TIMEOUT, READY_TIMEOUT, StateDir, entry};
+
+#[test]
+fn a_busy_bot_finishes_its_jobs_in_flight_and_exits_clean_soon_after_sigterm() {
+    let state = StateDir::new();
+    // Jobs of one second produced faster than two workers take them: the busy-guard vetoes
+    // while a job is in flight, and the producer would keep the workers busy for ever.
+    let mut bot = Bot::start(
+        &state,
+        &["--busy-veto", "--jobs-per-sec", "20", "--job-ms", "1000"],
+    );
+    bot.wait_ready(READY_TIMEOUT);
+    bot.wait_jobs_in_flight(2, READY_TIMEOUT);
+    let signalled = Instant::now();
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+    let took = signalled.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "exited {took:?} after SIGTERM: the jobs in flight last 1 s\n{exit}"
+    );
+    assert_eq!(exit.code(), 0, "{exit}");
+    let summary = state.summary();
+    assert_eq!(summary["clean"], true, "{summary:#}");
+    assert_eq!(summary["forced"], false, "{summary:#}");
+    assert_eq!(summary["lost"], serde_json::json!([]), "{summary:#}");
+    for file in summary["files"].as_array().expect("files") {
+        assert_eq!(file["outcome"], "completed", "nothing skipped\n{summary:#}");
+    }
+    assert!(
+        exit.stdout.contains("pending jobs saved"),
+        "the queued jobs are saved\n{exit}"
+    );
+    // The busy-guard deferred the signal until the jobs in flight ended.
+    let veto = exit
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("veto "))
+        .unwrap_or_else(|| panic!("no veto row\n{exit}"));
+    assert!(veto.contains("busy-guard "), "{veto}\n{exit}");
+}
+
+#[test]
+fn a_task_aborted_at_its_deadline_is_lost_and_the_exit_code_is_1() {
+    let state = StateDir::new();
+    let mut bot = Bot::start(&state, &["--hang-task", "--grace", "3"]);
+    bot.wait_ready(READY_TIMEOUT);
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+    assert_eq!(exit.code(), 1, "{exit}");
+    assert_eq!(state.text("exit_code").trim(), "1", "{exit}");
+    let summary = state.summary();
+    assert_eq!(
+        entry(&summary, "tasks", "stuck-sync")["outcome"],
+        "aborted",
+        "{summary:#}"
+    );
+    assert_eq!(summary["clean"], false, "{summary:#}");
+    let lost: Vec<&str> = summary["lost"]
+        .as_array()
+        .unwrap_or_else(|| panic!("lost is a list\n{summary:#}"))
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert!(
+        lost.iter().any(|l| l.contains("stuck-sync")),
+        "the aborted task is named in lost: {lost:?}"
+    );
+    assert!(exit.stdout.contains("exit code 1: 1 thing lost"), "{exit}");
+}
+
+#[test]
+fn a_veto_that_never_lifts_ends_before_the_stop_timeout() {
+    let state = StateDir::new();
+    // Jobs of a minute: the busy-guard vetoes for as long as the grace allows (30 s).
+    let mut bot = Bot::start(
+        &state,
+        &[
+            "--busy-veto",
+            "--jobs-per-sec",
+            "20",
+            "--job-ms",
+            "60000",
+            "--grace",
+            "30",
+            "--stop-timeout",
+            "8",
+        ],
+    );
+    bot.wait_ready(READY_TIMEOUT);
+    bot.wait_jobs_in_flight(1, READY_TIMEOUT);
+    let signalled = Instant::now();
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(Duration::from_secs(20));
+    let took = signalled.elapsed();
+    assert!(
+        took < Duration::from_secs(8),
+        "exited {took:?} after SIGTERM, past the 8 s stop timeout\n{exit}"
+    );
+    assert!(exit.status.code().is_some(), "not killed: {exit}");
+    let summary = state.summary();
+    assert_eq!(summary["forced"], true, "{summary:#}");
+    assert_eq!(
+        entry(&summary, "files", "queue_cache")["outcome"],
+        "completed",
+        "the critical queue is saved\n{summary:#}"
+    );
+    assert!(
+        !state.file("bot.lock").exists(),
+        "bot.lock is still there\n{exit}"
+    );
+}

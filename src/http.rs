@@ -177,6 +177,59 @@ impl Token {
     }
 }
 
+/// Checks, before anything starts, what [`ControlPlane::bind`] would refuse for `addr` with the
+/// token from `SHUTDOWN_TOKEN`: an address that does not resolve, or one that is not loopback
+/// while no usable token is set. A program calls it while it still parses its command line,
+/// so that a bad address ends the start with the configuration's exit code before the state
+/// directory is touched. Binding can still fail later (an address in use).
+///
+/// # Errors
+/// [`ControlPlaneError::BadAddress`] or [`ControlPlaneError::NoTokenOnPublicAddress`] (and its
+/// whitespace-token twin), as `bind` would return them.
+///
+/// # Examples
+/// ```
+/// assert!(actix_shutdown::http::check_bind_address("127.0.0.1:0").is_ok());
+/// assert!(actix_shutdown::http::check_bind_address("not an address").is_err());
+/// ```
+pub fn check_bind_address(
+    addr: impl ToSocketAddrs + fmt::Display,
+) -> Result<(), ControlPlaneError> {
+    check_address(addr, &env_token()).map(|_| ())
+}
+
+/// The token from `SHUTDOWN_TOKEN` (unset or empty: none).
+fn env_token() -> Configured {
+    std::env::var(TOKEN_ENV)
+        .map(Configured::new)
+        .unwrap_or(Configured::None)
+}
+
+/// The addresses `addr` resolves to, refused when one is public and `token` is not usable.
+fn check_address(
+    addr: impl ToSocketAddrs + fmt::Display,
+    token: &Configured,
+) -> Result<Vec<SocketAddr>, ControlPlaneError> {
+    let name = addr.to_string();
+    let addrs: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|source| ControlPlaneError::BadAddress {
+            addr: name.clone(),
+            source,
+        })?
+        .collect();
+    if addrs.is_empty() {
+        let source = std::io::Error::new(std::io::ErrorKind::NotFound, "it resolves to no address");
+        return Err(ControlPlaneError::BadAddress { addr: name, source });
+    }
+    if token.token().is_none()
+        && let Some(&public) = addrs.iter().find(|a| !is_loopback(a.ip()))
+    {
+        return Err(token.refusal(public));
+    }
+    Ok(addrs)
+}
+
 /// Builds the control plane: `ControlPlane::new(handle).bind(addr)?.start()?`.
 ///
 /// See the [module docs](self) for the endpoints.
@@ -194,9 +247,7 @@ impl ControlPlane {
     pub fn new(handle: ShutdownHandle) -> Self {
         Self {
             handle,
-            token: std::env::var(TOKEN_ENV)
-                .map(Configured::new)
-                .unwrap_or(Configured::None),
+            token: env_token(),
             stop_timeout: Duration::from_secs(1),
             listeners: Vec::new(),
         }
@@ -227,24 +278,7 @@ impl ControlPlane {
         mut self,
         addr: impl ToSocketAddrs + fmt::Display,
     ) -> Result<Self, ControlPlaneError> {
-        let name = addr.to_string();
-        let addrs: Vec<SocketAddr> = addr
-            .to_socket_addrs()
-            .map_err(|source| ControlPlaneError::BadAddress {
-                addr: name.clone(),
-                source,
-            })?
-            .collect();
-        if addrs.is_empty() {
-            let source =
-                std::io::Error::new(std::io::ErrorKind::NotFound, "it resolves to no address");
-            return Err(ControlPlaneError::BadAddress { addr: name, source });
-        }
-        if self.token.token().is_none()
-            && let Some(&public) = addrs.iter().find(|a| !is_loopback(a.ip()))
-        {
-            return Err(self.token.refusal(public));
-        }
+        let addrs = check_address(addr, &self.token)?;
         for addr in addrs {
             let listener = TcpListener::bind(addr).map_err(|source| ControlPlaneError::Bind {
                 addr: addr.to_string(),

@@ -26,6 +26,14 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A bad address is a bad command line: refused (exit 2) before the state directory is
+    // touched. Binding can still fail after boot (an address in use): then the start fails
+    // with the run's own code, as its summary and exit marker say.
+    #[cfg(feature = "http")]
+    if let Err(e) = check_addresses(&args) {
+        eprintln!("demo-bot: {e}");
+        return ExitCode::from(2);
+    }
     let config = Config::default()
         .state_dir(&args.state_dir)
         .grace(args.grace)
@@ -92,11 +100,7 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
     if let Some(addr) = &args.http {
         match start_control_plane(&shutdown, addr) {
             Ok(line) => say!("{line}"),
-            Err(e) => {
-                fail_start(&shutdown, "control-plane", e.to_string()).await;
-                // A bad address is a bad command line.
-                return ExitCode::from(2);
-            }
+            Err(e) => return fail_start(&shutdown, "control-plane", e.to_string()).await,
         }
     }
     #[cfg(feature = "http")]
@@ -106,10 +110,7 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
                 let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
                 say!("api listening on {}", addrs.join(" "));
             }
-            Err(e) => {
-                fail_start(&shutdown, "api", e).await;
-                return ExitCode::from(2);
-            }
+            Err(e) => return fail_start(&shutdown, "api", e).await,
         }
     }
     #[cfg(feature = "botica")]
@@ -127,6 +128,19 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
     let report = shutdown.wait().await;
     print_report(&report);
     report.process_exit_code()
+}
+
+/// `--http` and `--api` resolve, and the control plane's address is loopback or has a token.
+#[cfg(feature = "http")]
+fn check_addresses(args: &RunArgs) -> Result<(), String> {
+    if let Some(addr) = &args.http {
+        actix_shutdown::http::check_bind_address(addr.as_str()).map_err(|e| e.to_string())?;
+    }
+    if let Some(addr) = &args.api {
+        std::net::ToSocketAddrs::to_socket_addrs(addr.as_str())
+            .map_err(|e| format!("--api {addr}: not an address to listen on: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Ends a start that failed after the lock was taken: `component` is reported as a resource

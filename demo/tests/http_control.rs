@@ -292,6 +292,10 @@ fn a_non_loopback_address_without_a_token_is_refused() {
     let exit = bot.wait_exit(EXIT_TIMEOUT);
     assert_eq!(exit.code(), 2, "{exit}");
     assert!(
+        !state.file("exit_code").exists(),
+        "refused before boot: no exit marker that could disagree with the exit code\n{exit}"
+    );
+    assert!(
         exit.stderr.contains("0.0.0.0:0"),
         "the error names the address\n{exit}"
     );

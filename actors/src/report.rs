@@ -1,5 +1,6 @@
 //! What a shutdown did, step by step: the in-memory report every waiter receives and the
-//! versioned `last_shutdown.json` written from it.
+//! versioned `last_shutdown.json` written from it. One thing: the report's records and the
+//! one rule that says what was lost (`lost_items`); its human table is in `display`.
 
 use std::fmt;
 

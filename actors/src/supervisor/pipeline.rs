@@ -1,7 +1,8 @@
 //! The pipeline: one method per [`Step`], run in [`Step::ALL`]'s order by a short loop. Each
 //! step but `begin` is a message round-trip (or, for `drain`, one per participant) bounded by
 //! its own timeout and by what is left of the deadline; a timeout or failure is recorded and
-//! the pipeline goes on.
+//! the pipeline goes on. One thing: the run of the steps, with the bounds (`limit`,
+//! `bounded`) every step shares.
 
 use std::cell::Cell;
 use std::io::Write as _;

@@ -20,6 +20,8 @@
 mod alloc;
 #[path = "compare/boot_load.rs"]
 mod boot_load;
+#[path = "compare/drain.rs"]
+mod drain;
 #[path = "compare/logging.rs"]
 mod logging;
 #[path = "compare/persist.rs"]
@@ -77,6 +79,9 @@ fn main() {
         }
         if selected("shutdown_noop") {
             emit_rows(pipeline::shutdown_noop(scratch).await, &mut rows);
+        }
+        if selected("drain_10k_tracked") {
+            emit_rows(drain::drain_10k_tracked(scratch).await, &mut rows);
         }
         if selected("persist_10x4k") {
             emit_rows(

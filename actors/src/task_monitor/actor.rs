@@ -240,11 +240,13 @@ impl TaskMonitor {
         deadlines.sort();
         deadlines.dedup();
         let (forced, grace, deadline) = (msg.forced, msg.grace, msg.deadline);
+        // When each task is aborted, and whether the deadline cut its own grace short.
         let deadline_of = move |slot: &Slot| {
             if forced {
-                now
+                (now, false)
             } else {
-                (now + slot.grace.unwrap_or(grace)).min(deadline)
+                let own = now + slot.grace.unwrap_or(grace);
+                (own.min(deadline), own > deadline)
             }
         };
         async move {

@@ -23,8 +23,10 @@ pub const ENDED_KEPT: usize = 1024;
 /// Why a task was aborted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum AbortReason {
-    /// Still running when its grace (or the CancelAll deadline) ran out.
+    /// Still running when its grace ran out.
     PastGrace,
+    /// Still running when the shutdown deadline came, before its own grace ended.
+    GraceCut,
     /// Aborted by [`AbortAll`] (an escalation) before it ended.
     Forced,
 }
@@ -33,6 +35,9 @@ impl AbortReason {
     pub(super) fn text(self) -> &'static str {
         match self {
             Self::PastGrace => "ignored cancellation past its grace",
+            Self::GraceCut => {
+                "still running at the shutdown deadline, which cut its grace short (raise the shutdown's grace or shorten the task's)"
+            }
             Self::Forced => "aborted by a forced shutdown",
         }
     }
@@ -153,7 +158,7 @@ impl Table {
     pub(super) fn abort_expired(
         &self,
         range: std::ops::Range<usize>,
-        deadline_of: &impl Fn(&Slot) -> Instant,
+        deadline_of: &impl Fn(&Slot) -> (Instant, bool),
         now: Instant,
         reason: AbortReason,
     ) {
@@ -161,10 +166,15 @@ impl Table {
         {
             let mut slots = self.slots.borrow_mut();
             for slot in &mut slots[range.clone()] {
-                if slot.is_ended() || deadline_of(slot) > now {
+                let (until, cut) = deadline_of(slot);
+                if slot.is_ended() || until > now {
                     continue;
                 }
-                tracing::warn!(task = %slot.name, "task {}; aborted", reason.text());
+                let reason = match reason {
+                    AbortReason::PastGrace if cut => AbortReason::GraceCut,
+                    reason => reason,
+                };
+                tracing::warn!(task = %crate::escape::escape(&slot.name), "task {}; aborted", reason.text());
                 slot.state = TaskState::Ended(TaskOutcome::Aborted);
                 slot.aborted = Some(reason);
                 aborted.extend(slot.handle.take());

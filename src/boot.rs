@@ -59,6 +59,7 @@ impl fmt::Display for BootReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.previous {
             PreviousRun::Fresh => writeln!(f, "boot: fresh start in {}", self.state_dir.display())?,
+            previous @ PreviousRun::Crashed { .. } => writeln!(f, "boot: {previous}; recovering")?,
             previous => writeln!(f, "boot: {previous}")?,
         }
         for warning in &self.warnings {

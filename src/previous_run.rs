@@ -155,13 +155,13 @@ impl fmt::Display for PreviousRun {
                     None => Ok(()),
                 }
             }
-            Self::Crashed { stale_lock, .. } => match stale_lock {
-                Some(info) => write!(
-                    f,
-                    "stale lock from {info}: the previous run crashed; recovering"
-                ),
-                None => f.write_str("unreadable stale lock: the previous run crashed; recovering"),
-            },
+            Self::Crashed { stale_lock, .. } => {
+                match stale_lock {
+                    Some(info) => write!(f, "stale lock from {info}")?,
+                    None => f.write_str("unreadable stale lock")?,
+                }
+                f.write_str(": the previous run did not finish its shutdown (it crashed, or could not record its end)")
+            }
         }
     }
 }

@@ -2,7 +2,8 @@
 //! the hard deadline passed (a participant blocked the actor thread), or a third signal asked to
 //! exit at once. One routine for both, so both leave the same things: the summary as far as the
 //! run got (every step once, in order, the one cut short `timed_out`, the rest `skipped`), the
-//! exit marker, the flushed log queue, no lock file.
+//! exit marker, the flushed log queue, and no lock file once that summary is written (without
+//! one, the lock file stays so that the next boot reports an unfinished shutdown).
 
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -77,7 +78,7 @@ impl RunProgress {
                         name: step,
                         outcome: StepOutcome::Skipped,
                         duration_ms: 0,
-                        error: Some(format!("not run: {why}")),
+                        error: Some("not run: the process was ended before it".to_owned()),
                     },
                 }
             })
@@ -94,25 +95,32 @@ impl RunProgress {
 }
 
 impl LastResort {
-    /// Ends the process with [`exit_code`](Self::exit_code) outside a run: the exit marker, the
-    /// flushed log queue, no lock file. (During a run, the hard-deadline thread also writes the
+    /// Ends the process with [`exit_code`](Self::exit_code) outside a run: the exit marker and
+    /// the flushed log queue; the lock file stays, so that the next boot reports a run that did
+    /// not finish its shutdown. (During a run, the hard-deadline thread also writes the
     /// summary: see [`HardDeadlineThread::exit_now`](crate::HardDeadlineThread::exit_now).)
     pub fn exit(&self, why: &str) -> ! {
         self.exit_with(why, None)
     }
 
     /// Leaves the traces and ends the process: the summary (when a run is under way), the exit
-    /// marker, the flushed log queue, no lock file.
+    /// marker, the flushed log queue, and no lock file once the summary is written.
     pub(crate) fn exit_with(&self, why: &str, run: Option<&RunProgress>) -> ! {
         let step = run.and_then(|run| *run.current.lock().unwrap_or_else(|p| p.into_inner()));
         match step {
             Some((step, _)) => tracing::error!(%step, "{why}; ending the process"),
             None => tracing::error!("{why}; ending the process"),
         }
+        // The lock file goes only with a summary of this run: otherwise it stays, so that the
+        // next boot reports a run that did not finish its shutdown, not an older summary.
+        let mut recorded = false;
         if let Some(run) = run {
             let report = run.cut_short(why, self.exit_code);
-            if let Err(e) = write_json_atomic(&self.summary_path, &report) {
-                let _ = writeln!(io::stderr(), "actix-shutdown: {e}");
+            match write_json_atomic(&self.summary_path, &report) {
+                Ok(()) => recorded = true,
+                Err(e) => {
+                    let _ = writeln!(io::stderr(), "actix-shutdown: {e}");
+                }
             }
         }
         if let Some(marker) = &self.exit_marker
@@ -127,7 +135,9 @@ impl LastResort {
         if let Some(queue) = &self.log_queue {
             let _ = queue.flush_blocking(Duration::from_millis(500));
         }
-        if let Some(lock) = &self.lock_path {
+        if let Some(lock) = &self.lock_path
+            && recorded
+        {
             let _ = std::fs::remove_file(lock);
         }
         let at = step

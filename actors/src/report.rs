@@ -24,7 +24,8 @@ pub enum StepOutcome {
     Failed,
     /// No answer before the step's timeout (capped by the overall deadline).
     TimedOut,
-    /// The step never ran: the hard deadline ended the process before it.
+    /// The step was not run: the hard deadline ended the process before it, or running it
+    /// would hide a loss (the lock file is kept when the summary could not be written).
     Skipped,
 }
 

@@ -106,13 +106,22 @@ async fn panicking_participant_is_contained_and_reported_failed() {
     let report = report(&rig).await;
     assert_eq!(outcome(&report, Step::PersistState), StepOutcome::Failed);
     assert_eq!(report.exit_code, 1);
-    // The probe died with the panic: the steps after it are reported unreachable, not skipped.
+    // The probe died with the panic: the steps after it are reported unreachable…
+    let stop = report.step(Step::StopLogging).expect("stop_logging step");
+    assert!(
+        stop.error
+            .as_deref()
+            .is_some_and(|e| e.contains("unreachable")),
+        "{stop:?}"
+    );
+    // …and with no summary written, the lock file is kept for the next boot to report.
     let release = report.step(Step::ReleaseLock).expect("release step");
+    assert_eq!(release.outcome, StepOutcome::Skipped, "{release:?}");
     assert!(
         release
             .error
             .as_deref()
-            .is_some_and(|e| e.contains("unreachable")),
+            .is_some_and(|e| e.contains("lock file is kept")),
         "{release:?}"
     );
 }

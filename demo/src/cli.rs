@@ -111,9 +111,10 @@ pub(crate) struct RunArgs {
 }
 
 impl RunArgs {
-    /// The time a task (or a server's requests in flight) gets to finish once cancelled.
+    /// The time a task (or a server's requests in flight) gets to finish once cancelled: 5 s,
+    /// or less when the grace is short (a shutdown gives tasks at most half of it).
     pub(crate) fn task_grace(&self) -> Duration {
-        Duration::from_secs(5).min(self.grace)
+        Duration::from_secs(5).min(self.grace / 2)
     }
 
     /// Checks what clap cannot: a job rate that is zero or gives a representable period.

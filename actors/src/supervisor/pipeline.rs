@@ -68,6 +68,8 @@ impl RunControl {
 pub(super) enum StepError {
     TimedOut(Duration),
     Unreachable(String),
+    /// Not run, on purpose: why.
+    Skipped(String),
 }
 
 /// What a step ends with: `Ok(None)` completed, `Ok(Some(error))` failed, `Err` no answer.
@@ -228,7 +230,19 @@ impl Pipeline {
         Ok(written.err().map(|e| e.to_string()))
     }
 
+    /// `release_lock`, unless the summary could not be written: then the lock file stays
+    /// (the OS lock ends with the process), so that the next boot finds it and reports a run
+    /// that did not record its end instead of a fresh start.
     async fn release_lock(&self) -> StepResult {
+        let summary_written = self.with_report(|r| {
+            r.step(Step::WriteSummary)
+                .is_some_and(|s| s.outcome == StepOutcome::Completed)
+        });
+        if !summary_written {
+            return Err(StepError::Skipped(
+                "the lock file is kept: the summary was not written, so the next boot reports this run as unfinished".to_owned(),
+            ));
+        }
         let own = self.config.steps.release_lock;
         let released = self
             .call(&self.participants.release_lock, ReleaseLock, own)
@@ -309,6 +323,7 @@ impl Pipeline {
                 Some(format!("no answer within {limit:?}")),
             ),
             Err(StepError::Unreachable(e)) => (StepOutcome::Failed, Some(e)),
+            Err(StepError::Skipped(why)) => (StepOutcome::Skipped, Some(why)),
         };
         let record = StepRecord {
             name: step,

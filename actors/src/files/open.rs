@@ -91,19 +91,22 @@ pub fn create_temp_in(dir: &Path, prefix: &str) -> io::Result<(File, PathBuf)> {
 pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     match fs::symlink_metadata(dir) {
         Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let mut builder = fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::DirBuilderExt;
-                builder.mode(0o700);
-            }
-            builder.create(dir)?;
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => create_private_dir(dir)?,
         Err(e) => return Err(e),
     }
     check_dir(dir)
+}
+
+/// Creates `dir` and its missing parents, owner-only (0700).
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Checks an existing directory as [`ensure_private_dir`] does, without creating it.

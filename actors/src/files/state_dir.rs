@@ -28,16 +28,7 @@ pub fn prepare_state_dir(dir: &Path) -> io::Result<Vec<String>> {
             }
         }
         Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let mut builder = fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::DirBuilderExt;
-                builder.mode(0o700);
-            }
-            builder.create(dir)?;
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => super::open::create_private_dir(dir)?,
         Err(e) => return Err(e),
     }
     let meta = fs::metadata(dir)?;

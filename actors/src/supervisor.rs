@@ -207,7 +207,7 @@ impl Handler<RegisterDrain> for Supervisor {
             self.drainers.push((msg.name, msg.drainer));
         } else {
             tracing::warn!(
-                drain = %msg.name.escape_debug(),
+                drain = %crate::escape::escape(&msg.name),
                 "a drain participant registered after the drain step began is not drained"
             );
         }

@@ -65,7 +65,7 @@ impl ShutdownHandle {
         let label = name.clone();
         actix::spawn(async move {
             if let Err(e) = server.await {
-                tracing::error!(server = %label.escape_debug(), "the server stopped with an error: {e}");
+                tracing::error!(server = %crate::escape(&label), "the server stopped with an error: {e}");
             }
         });
         let stop = handle.clone();

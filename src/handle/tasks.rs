@@ -150,7 +150,7 @@ impl TaskSpawner {
         let grace = options.grace.unwrap_or(self.default_grace);
         if grace > self.budget {
             tracing::warn!(
-                task = %name.escape_debug(),
+                task = %crate::escape(&name),
                 "task grace {grace:?} does not fit the shutdown: tasks get at most {:?} (half the grace, within the cancel_tasks step), so it is aborted then if it has not stopped; raise Config::grace to at least {:?} or shorten the task's grace",
                 self.budget,
                 grace * 2

@@ -17,7 +17,7 @@ use super::pipeline::{Pipeline, RunControl, notify};
 use super::{Phase, RetryDeferred, Supervisor};
 use crate::files;
 use crate::hard_deadline::Signal;
-use crate::last_resort::RunProgress;
+use crate::last_resort::{RunProgress, write_exit_marker};
 use crate::messages::AbortAll;
 use crate::report::{ShutdownReport, VetoRecord};
 use crate::request::ShutdownRequest;
@@ -31,7 +31,14 @@ impl Supervisor {
         }
         let now = Instant::now();
         if self.status.closing.set() {
-            tracing::info!(reason = %request.reason.escape_debug(), "the shutdown is inevitable: closing (new work is refused)");
+            tracing::info!(reason = %crate::escape::escape(&request.reason), "the shutdown is inevitable: closing (new work is refused)");
+            // Watchdogs learn at once that a stop is under way, even while hooks defer it.
+            if let Some(marker) = &self.config.exit_marker {
+                let planned = self.config.exit_codes.for_run(true, request.restart);
+                if let Err(e) = write_exit_marker(marker, planned) {
+                    tracing::warn!("cannot write the exit marker {}: {e}", marker.display());
+                }
+            }
         }
         if self.kill_at.is_none() {
             self.kill_at = self.config.stop_timeout.map(|timeout| now + timeout);
@@ -218,7 +225,10 @@ impl Supervisor {
             return;
         }
         self.participants.abort_tasks.do_send(AbortAll);
-        tracing::warn!("shutdown escalated to forced: {}", reason.escape_debug());
+        tracing::warn!(
+            "shutdown escalated to forced: {}",
+            crate::escape::escape(&reason)
+        );
         notify(
             self.config.progress.as_ref(),
             &StepEvent::Escalated {
@@ -285,7 +295,7 @@ impl Supervisor {
             hard: self.hard.clone(),
         });
         self.phase = Phase::Running(Rc::clone(&control));
-        tracing::info!(reason = %request.reason.escape_debug(), source = %request.source, forced = request.forced, restart = request.restart, "shutdown begins");
+        tracing::info!(reason = %crate::escape::escape(&request.reason), source = %request.source, forced = request.forced, restart = request.restart, "shutdown begins");
         let run = Pipeline {
             participants: self.participants.clone(),
             config: self.config.clone(),

@@ -58,8 +58,10 @@ pub(super) async fn run(
             ),
         };
         match &error {
-            Some(e) => tracing::warn!(drain = %name.escape_debug(), %outcome, "drain: {e}"),
-            None => tracing::info!(drain = %name.escape_debug(), "drained"),
+            Some(e) => {
+                tracing::warn!(drain = %crate::escape::escape(&name), %outcome, "drain: {e}")
+            }
+            None => tracing::info!(drain = %crate::escape::escape(&name), "drained"),
         }
         DrainRecord {
             name,

@@ -49,7 +49,7 @@ pub(super) fn ask(
             let response = ShutdownResponse::new();
             match run_hook(&hook, &request, &response, budget).await {
                 Err((outcome, error)) => {
-                    tracing::error!(hook = %name.escape_debug(), %outcome, "shutdown hook: {}; it does not cancel", error.escape_debug());
+                    tracing::error!(hook = %crate::escape::escape(&name), %outcome, "shutdown hook: {}; it does not cancel", crate::escape::escape(&error));
                     round.errors.push(HookRecord {
                         hook: name,
                         outcome,
@@ -58,9 +58,9 @@ pub(super) fn ask(
                 }
                 Ok(()) if response.is_canceled() => {
                     if request.forced {
-                        tracing::info!(hook = %name.escape_debug(), "hook asked to cancel a forced shutdown; ignored");
+                        tracing::info!(hook = %crate::escape::escape(&name), "hook asked to cancel a forced shutdown; ignored");
                     } else {
-                        tracing::info!(hook = %name.escape_debug(), "hook canceled the graceful shutdown request");
+                        tracing::info!(hook = %crate::escape::escape(&name), "hook canceled the graceful shutdown request");
                     }
                     round.vetoed_by.push(name);
                 }

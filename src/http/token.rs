@@ -64,7 +64,7 @@ impl Token {
     }
 }
 
-/// Checks, before anything starts, what [`ControlPlane::bind`] would refuse for `addr` with the
+/// Checks, before anything starts, what [`ControlPlane::bind`](super::ControlPlane::bind) would refuse for `addr` with the
 /// token from `SHUTDOWN_TOKEN`: an address that does not resolve, or one that is not loopback
 /// while no usable token is set. A program calls it while it still parses its command line,
 /// so that a bad address ends the start with the configuration's exit code before the state

@@ -227,7 +227,7 @@ impl Supervisor {
         self.participants.abort_tasks.do_send(AbortAll);
         tracing::warn!(
             "shutdown escalated to forced: {}",
-            crate::escape::escape(&reason)
+            crate::escape::escape(reason)
         );
         notify(
             self.config.progress.as_ref(),

@@ -26,23 +26,7 @@ pub(crate) async fn start(
         .expect("start")
 }
 
-/// An actix System on a current-thread runtime whose clock starts paused, for
-/// `#[actix_rt::test(system = "PausedSystem")]` (started paused, not paused later, so that
-/// deadlines fall on the timer's grid and exact durations can be asserted).
-pub(crate) struct PausedSystem;
-
-impl PausedSystem {
-    #[expect(
-        clippy::new_ret_no_self,
-        reason = "the shape `#[actix_rt::test(system)]` calls"
-    )]
-    pub(crate) fn new() -> actix_rt::SystemRunner {
-        actix_rt::System::with_tokio_rt(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .start_paused(true)
-                .build()
-                .expect("a paused current-thread runtime")
-        })
-    }
-}
+/// The actor tests' paused System (one definition for both crates' tests).
+#[path = "../../actors/tests/support/paused_system.rs"]
+mod paused_system;
+pub(crate) use paused_system::PausedSystem;

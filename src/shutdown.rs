@@ -216,7 +216,10 @@ impl ShutdownBuilder {
             .snapshot_timeout(config.snapshot_timeout)
             .autosave(config.autosave)
             .start();
-        let closer = ResourceCloser::new(config.close_timeout).start();
+        let activity = actix_shutdown_actors::Activity::default();
+        let closer = ResourceCloser::new(config.close_timeout)
+            .activity(activity.clone())
+            .start();
         let lock = lock.start();
         // The Logger gives up a little before the step does, so that its answer is recorded.
         let flush_budget = config.steps.flush_logs * 3 / 4;
@@ -252,6 +255,7 @@ impl ShutdownBuilder {
                     log_queue: Some(log_queue.clone()),
                     exit_code: codes.failed,
                 },
+                activity: Some(activity.clone()),
             }),
             progress: combine(self.progress),
             ..SupervisorConfig::default()

@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use crate::last_resort::{LastResort, RunProgress};
+use crate::last_resort::{Activity, LastResort, RunProgress};
 
 /// The hard deadline's margin and what it leaves behind.
 #[derive(Clone, Debug)]
@@ -16,6 +16,8 @@ pub struct HardDeadline {
     pub margin: Duration,
     /// What it writes, flushes and removes before it exits, and the exit code.
     pub last_resort: LastResort,
+    /// What the blocking participant was doing, when it says (named in the summary).
+    pub activity: Option<Activity>,
 }
 
 pub(crate) enum Signal {
@@ -94,8 +96,14 @@ pub(crate) fn spawn_parked(config: HardDeadline) -> HardDeadlineThread {
                     }
                     Ok(Signal::Done) | Err(RecvTimeoutError::Disconnected) => return,
                     Err(RecvTimeoutError::Timeout) => {
+                        let doing = config
+                            .activity
+                            .as_ref()
+                            .and_then(|a| a.lock().unwrap_or_else(|p| p.into_inner()).clone())
+                            .map(|doing| format!(", while {doing}"))
+                            .unwrap_or_default();
                         break format!(
-                            "hard shutdown deadline passed: a participant still blocked {:?} past the shutdown deadline (the hard deadline)",
+                            "hard shutdown deadline passed: a participant still blocked {:?} past the shutdown deadline (the hard deadline){doing}",
                             config.margin
                         );
                     }

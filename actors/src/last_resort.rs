@@ -16,6 +16,11 @@ use crate::persister::write_json_atomic;
 use crate::report::{ShutdownReport, StepOutcome, StepRecord, millis};
 use crate::step::Step;
 
+/// What a participant is doing right now, in words (`closing resource db`), for the last
+/// resort to name when it cuts a step short. Participants that can block (the ResourceCloser)
+/// set it before each piece of work and clear it after.
+pub type Activity = Arc<Mutex<Option<String>>>;
+
 /// Writes the exit marker: the code and a newline, atomically. The only writer of that file.
 ///
 /// # Errors

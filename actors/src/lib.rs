@@ -30,7 +30,7 @@ pub use crash_log::{CrashLog, CrashWriter};
 pub use errors::{LoggerError, PersistError, TaskError};
 pub use escape::{EscapedFields, escape};
 pub use hard_deadline::{HardDeadline, HardDeadlineThread};
-pub use last_resort::{LastResort, write_exit_marker};
+pub use last_resort::{Activity, LastResort, write_exit_marker};
 pub use lock_manager::{
     LockError, LockHolder, LockInfo, LockManager, PreviousLock, read_lock_info,
 };

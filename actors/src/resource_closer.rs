@@ -9,6 +9,7 @@ use actix::prelude::*;
 use futures::FutureExt;
 use tokio::time::Instant;
 
+use crate::last_resort::Activity;
 use crate::panic_message;
 use crate::report::{ParticipantOutcome, ResourceRecord, millis};
 
@@ -22,6 +23,7 @@ struct Resource {
 pub struct ResourceCloser {
     resources: Vec<Resource>,
     default_timeout: Duration,
+    activity: Option<Activity>,
 }
 
 impl std::fmt::Debug for ResourceCloser {
@@ -42,7 +44,15 @@ impl ResourceCloser {
         Self {
             resources: Vec::new(),
             default_timeout,
+            activity: None,
         }
+    }
+
+    /// Says in `activity` which resource it is closing, so that the hard deadline can name a
+    /// closer that blocks the actor thread.
+    pub fn activity(mut self, activity: Activity) -> Self {
+        self.activity = Some(activity);
+        self
     }
 }
 
@@ -68,14 +78,22 @@ impl Handler<CloseAll> for ResourceCloser {
     fn handle(&mut self, msg: CloseAll, _: &mut Context<Self>) -> Self::Result {
         let resources = std::mem::take(&mut self.resources);
         let default_timeout = self.default_timeout;
+        let activity = self.activity.clone();
+        let say = move |doing: Option<String>| {
+            if let Some(activity) = &activity {
+                *activity.lock().unwrap_or_else(|p| p.into_inner()) = doing;
+            }
+        };
         Box::pin(async move {
             let mut report = CloseReport::default();
             for resource in resources.into_iter().rev() {
                 let limit = resource.timeout.unwrap_or(default_timeout);
+                say(Some(format!("closing resource {}", resource.name)));
                 report
                     .resources
                     .push(close_one(resource, limit, msg.deadline).await);
             }
+            say(None);
             report
         })
     }
@@ -105,8 +123,10 @@ async fn close_one(resource: Resource, limit: Duration, deadline: Instant) -> Re
         }
     };
     match &error {
-        Some(e) => tracing::warn!(resource = %name, ?outcome, "resource close: {e}"),
-        None => tracing::info!(resource = %name, "resource closed"),
+        Some(e) => {
+            tracing::warn!(resource = %crate::escape::escape(&name), %outcome, "resource close: {e}")
+        }
+        None => tracing::info!(resource = %crate::escape::escape(&name), "resource closed"),
     }
     ResourceRecord {
         name,

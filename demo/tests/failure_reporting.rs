@@ -125,8 +125,9 @@ fn a_closer_blocking_the_actor_thread_is_ended_by_the_hard_deadline() {
     assert!(
         close["error"]
             .as_str()
-            .is_some_and(|e| e.contains("hard deadline")),
-        "{summary:#}"
+            .is_some_and(|e| e.contains("hard deadline")
+                && e.contains("while closing resource legacy-driver")),
+        "the culprit is named\n{summary:#}"
     );
     assert_eq!(
         entry(&summary, "steps", "persist_state")["outcome"],

@@ -53,9 +53,19 @@ pub(crate) struct RunProgress {
     pub(crate) current: Arc<Mutex<Option<(Step, Instant)>>>,
     /// When the run started.
     pub(crate) started: Instant,
+    /// Set by whichever writes the run's summary first, the pipeline or the last resort: the
+    /// other writes none, so the file never holds a mix of the two.
+    pub(crate) summary_claimed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RunProgress {
+    /// True for the first caller only: it may write the run's summary.
+    pub(crate) fn claim_summary(&self) -> bool {
+        !self
+            .summary_claimed
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+    }
+
     /// The report completed for a process that ends now: every step once, in order; the step
     /// in progress `timed_out` (with `why`), those that never ran `skipped`.
     pub(crate) fn cut_short(&self, why: &str, exit_code: i32) -> ShutdownReport {
@@ -119,7 +129,7 @@ impl LastResort {
         // The lock file goes only with a summary of this run: otherwise it stays, so that the
         // next boot reports a run that did not finish its shutdown, not an older summary.
         let mut recorded = false;
-        if let Some(run) = run {
+        if let Some(run) = run.filter(|run| run.claim_summary()) {
             let report = run.cut_short(why, self.exit_code);
             match write_json_atomic(&self.summary_path, &report) {
                 Ok(()) => recorded = true,

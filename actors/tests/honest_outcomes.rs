@@ -63,3 +63,17 @@ async fn a_restart_that_lost_something_exits_1_not_75() {
     );
     assert_eq!(report.exit_code, 1);
 }
+
+#[actix_rt::test(system = "PausedSystem")]
+async fn a_loss_after_the_summary_is_written_rewrites_it_with_the_final_code() {
+    let mut rig = rig(SupervisorConfig::default(), &[("release_lock", Act::Fail)]);
+    request(&rig, graceful()).await;
+    let report = report(&rig).await;
+    assert_eq!(report.exit_code, 1);
+    let asked = rig.asked();
+    assert_eq!(
+        asked.iter().filter(|s| **s == "write_summary").count(),
+        2,
+        "written at its step, then again with exit code 1: {asked:?}"
+    );
+}

@@ -169,3 +169,72 @@ async fn under_stop_timeout_no_run_outlasts_the_kill() {
     assert_ms(persist.duration_ms, 5_000, "its own timeout");
     assert!(started.elapsed() <= Duration::from_secs(10));
 }
+
+#[actix_rt::test(system = "PausedSystem")]
+async fn a_round_of_hanging_hooks_cannot_push_a_deferred_signal_past_its_forced_time() {
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(30),
+        forced_budget: Duration::from_secs(3),
+        stop_timeout: Some(Duration::from_secs(10)),
+        ..SupervisorConfig::default()
+    };
+    let origin = Instant::now();
+    let (config, starts) = recording_starts(config, origin);
+    let rig = rig(config, &[]);
+    add_hook(&rig, "busy", |request, response| {
+        if !request.is_forced() {
+            response.cancel();
+        }
+    });
+    // Two async hooks that never answer: each may take the hook budget (10 s), but the round
+    // of a deferred request ends by the time it is forced at.
+    for name in ["stuck-1", "stuck-2"] {
+        rig.supervisor.do_send(RegisterHook {
+            id: HookId::next(),
+            name: name.into(),
+            hook: async_hook(|_, _| futures::future::pending::<Result<(), String>>()),
+        });
+    }
+    request(&rig, sigterm()).await;
+    let report = report(&rig).await;
+    let begun = starts.lock().unwrap()[0].1;
+    assert!(
+        begun <= Duration::from_secs(7) + Duration::from_secs(3),
+        "begun at {begun:?}"
+    );
+    assert!(
+        origin.elapsed() <= Duration::from_secs(10),
+        "ended {:?} after the signal, before the kill at 10 s",
+        origin.elapsed()
+    );
+    assert!(report.forced);
+}
+
+#[actix_rt::test(system = "PausedSystem")]
+async fn a_signal_with_stop_timeout_caps_a_run_already_under_way() {
+    let mut steps = StepTimeouts::default();
+    steps.persist_state = Duration::from_secs(60);
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(60),
+        stop_timeout: Some(Duration::from_secs(10)),
+        steps,
+        ..SupervisorConfig::default()
+    };
+    let rig = rig(config, &[("persist_state", Act::Hang)]);
+    let origin = Instant::now();
+    request(
+        &rig,
+        ShutdownRequest::graceful(RequestSource::Http, "deploy"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    request(&rig, sigterm()).await;
+    let report = report(&rig).await;
+    let persist = report.step(Step::PersistState).expect("persist");
+    assert_eq!(persist.outcome, StepOutcome::TimedOut);
+    assert!(
+        origin.elapsed() <= Duration::from_secs(11) + Duration::from_secs(2),
+        "the kill comes 10 s after the signal (at 11 s); ended at {:?}",
+        origin.elapsed()
+    );
+}

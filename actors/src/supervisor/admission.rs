@@ -41,7 +41,16 @@ impl Supervisor {
             }
         }
         if self.kill_at.is_none() {
-            self.kill_at = self.config.stop_timeout.map(|timeout| now + timeout);
+            // The orchestrator's clock started when the request was made, not when it got here.
+            let waited = request.at.elapsed().unwrap_or_default();
+            self.kill_at = self
+                .config
+                .stop_timeout
+                .map(|timeout| now + timeout.saturating_sub(waited));
+            // A run already under way must end before the kill too.
+            if let (Phase::Running(control), Some(latest)) = (&self.phase, self.latest_end()) {
+                control.cap(latest.max(now));
+            }
         }
         if !request.forced {
             let forced_at = match &self.deferred {
@@ -76,14 +85,17 @@ impl Supervisor {
         &self,
         request: &ShutdownRequest,
     ) -> impl Future<Output = HookRound> + 'static {
-        let mut budget = self.config.hook_budget;
-        if request.forced {
-            budget = budget.min(self.config.forced_budget);
-        }
-        if let Some(left) = request.time_left() {
-            budget = budget.min(left.max(self.config.veto_retry));
-        }
-        hooks::ask(&self.hooks, request, budget)
+        // Each hook gets the hook budget; the whole round of a forced request ends within the
+        // forced budget, and a deferred one's by the time it is forced at.
+        let now = Instant::now();
+        let round_until = if request.forced {
+            Some(now + self.config.forced_budget)
+        } else {
+            request
+                .time_left()
+                .map(|left| now + left.max(self.config.veto_retry))
+        };
+        hooks::ask(&self.hooks, request, self.config.hook_budget, round_until)
     }
 
     /// Acts on what the hooks answered.
@@ -276,6 +288,7 @@ impl Supervisor {
             report: Arc::new(Mutex::new(report)),
             current: Arc::clone(&self.status.current),
             started: std::time::Instant::now(),
+            summary_claimed: Arc::default(),
         };
         if let Some(hard) = &self.hard {
             let armed = hard.send(Signal::Arm {
@@ -304,6 +317,7 @@ impl Supervisor {
             status: self.status.clone(),
             pending_jobs: self.pending_jobs.clone(),
             drainers: std::mem::take(&mut self.drainers),
+            summary_code: std::cell::Cell::new(None),
         };
         ctx.spawn(
             run.run()

@@ -28,11 +28,13 @@ pub(super) struct HookRound {
     pub(super) at: SystemTime,
 }
 
-/// Asks every hook about `request`, each within `budget`, in registration order.
+/// Asks every hook about `request`, each within `budget`, in registration order; the whole
+/// round ends by `round_until` when given (a hook not reached by then is recorded timed out).
 pub(super) fn ask(
     hooks: &[Hook],
     request: &ShutdownRequest,
     budget: Duration,
+    round_until: Option<tokio::time::Instant>,
 ) -> impl Future<Output = HookRound> + 'static {
     let hooks: Vec<(String, Rc<HookFn>)> = hooks
         .iter()
@@ -47,7 +49,21 @@ pub(super) fn ask(
         };
         for (name, hook) in hooks {
             let response = ShutdownResponse::new();
-            match run_hook(&hook, &request, &response, budget).await {
+            let budget = match round_until {
+                Some(until) => {
+                    budget.min(until.saturating_duration_since(tokio::time::Instant::now()))
+                }
+                None => budget,
+            };
+            let asked = if budget.is_zero() {
+                Err((
+                    ParticipantOutcome::TimedOut,
+                    "not asked: the round's time ran out before its turn".to_owned(),
+                ))
+            } else {
+                run_hook(&hook, &request, &response, budget).await
+            };
+            match asked {
                 Err((outcome, error)) => {
                     tracing::error!(hook = %crate::escape::escape(&name), %outcome, "shutdown hook: {}; it does not cancel", crate::escape::escape(&error));
                     round.errors.push(HookRecord {

@@ -56,6 +56,19 @@ impl RunControl {
         true
     }
 
+    /// Moves the deadline to `until` when that is sooner (the orchestrator's kill came into
+    /// view), without forcing the run; the hard-deadline thread follows.
+    pub(super) fn cap(&self, until: Instant) {
+        let sooner = self.deadline.send_if_modified(|d| {
+            let sooner = until < *d;
+            *d = (*d).min(until);
+            sooner
+        });
+        if sooner && let Some(hard) = &self.hard {
+            hard.send(Signal::Deadline(self.deadline.borrow().into_std()));
+        }
+    }
+
     /// What is left of the deadline.
     pub(super) fn left(&self) -> Duration {
         self.deadline
@@ -83,6 +96,8 @@ pub(super) struct Pipeline {
     pub(super) status: StatusView,
     pub(super) pending_jobs: Option<Rc<dyn Fn() -> u64>>,
     pub(super) drainers: Vec<(String, Drainer)>,
+    /// The exit code the summary was written with.
+    pub(super) summary_code: Cell<Option<i32>>,
 }
 
 impl Pipeline {
@@ -108,6 +123,7 @@ impl Pipeline {
             self.finalize(r);
             r.clone()
         });
+        self.rewrite_summary_if_changed(&report).await;
         if let Some(e) = self.write_marker(report.exit_code) {
             let _ = writeln!(std::io::stderr(), "actix-shutdown: {e}");
         }
@@ -212,6 +228,11 @@ impl Pipeline {
     /// completed: had it failed, there would be no summary to say so); `release_lock` and
     /// `stop_logging` are in the in-memory report only.
     async fn write_summary(&self, began: Instant) -> StepResult {
+        if !self.progress.claim_summary() {
+            return Err(StepError::Skipped(
+                "the hard deadline ended the run first and wrote its summary".to_owned(),
+            ));
+        }
         let summary = self.with_report(|r| {
             let mut summary = r.clone();
             summary.steps.push(StepRecord {
@@ -223,11 +244,41 @@ impl Pipeline {
             self.finalize(&mut summary);
             Arc::new(summary)
         });
+        self.summary_code.set(Some(summary.exit_code));
         let own = self.config.steps.write_summary;
         let written = self
             .call(&self.participants.write_summary, WriteSummary(summary), own)
             .await?;
         Ok(written.err().map(|e| e.to_string()))
+    }
+
+    /// When a step after `write_summary` changed the exit code (the lock could not be released,
+    /// the logs could not be stopped), the summary is written again, so that the file, the exit
+    /// marker and the process agree.
+    async fn rewrite_summary_if_changed(&self, report: &ShutdownReport) {
+        let written = report
+            .step(Step::WriteSummary)
+            .is_some_and(|s| s.outcome == StepOutcome::Completed);
+        if !written || self.summary_code.get() == Some(report.exit_code) {
+            return;
+        }
+        let own = self.config.steps.write_summary;
+        let summary = Arc::new(report.clone());
+        match self
+            .call(&self.participants.write_summary, WriteSummary(summary), own)
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                let _ = writeln!(std::io::stderr(), "actix-shutdown: {e}");
+            }
+            Err(_) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "actix-shutdown: the summary could not be written again with the final exit code"
+                );
+            }
+        }
     }
 
     /// `release_lock`, unless the summary could not be written: then the lock file stays

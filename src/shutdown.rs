@@ -147,10 +147,13 @@ impl ShutdownBuilder {
         if System::try_current().is_none() {
             return Err(fail(StartErrorKind::NoActixSystem));
         }
-        // First, so that a signal during boot is acted on once boot completes.
-        if config.signals {
-            signals::catch_signals().map_err(|e| fail(StartErrorKind::Signals(e)))?;
-        }
+        // First, so that a signal during boot is acted on once boot completes; taken before
+        // the lock, and given back if the boot fails.
+        let signal_listener = if config.signals {
+            Some(signals::SignalListener::take().map_err(|e| fail(StartErrorKind::Signals(e)))?)
+        } else {
+            None
+        };
         config.validate().map_err(|e| fail(e.into()))?;
         let dir = config.get().state_dir().to_owned();
         let warnings = files::prepare_state_dir(&dir).map_err(|source| {
@@ -265,7 +268,6 @@ impl ShutdownBuilder {
         let status = supervisor.status_view();
         let hard_deadline = supervisor.hard_deadline();
         let supervisor = supervisor.start();
-        let signals_on = config.signals;
         let actors = Actors {
             supervisor,
             tasks,
@@ -293,8 +295,10 @@ impl ShutdownBuilder {
             warnings,
         };
         handle.set_boot_report(boot.clone());
-        if signals_on {
-            signals::attach(handle.clone()).map_err(|e| fail(StartErrorKind::Signals(e)))?;
+        if let Some(listener) = signal_listener {
+            listener
+                .attach(handle.clone())
+                .map_err(|e| fail(StartErrorKind::Signals(e)))?;
         }
 
         // One record per line of the report: a log record never spans lines.

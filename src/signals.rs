@@ -44,17 +44,42 @@ pub fn catch_signals() -> std::io::Result<()> {
     result
 }
 
-/// Gives the signal thread the handle: signals caught during boot are acted on now.
-pub(crate) fn attach(handle: ShutdownHandle) -> std::io::Result<()> {
-    catch_signals()?;
-    let listener = LISTENER.get().and_then(|l| l.lock().ok()?.take());
-    match listener {
-        Some(tx) => tx
-            .send(handle)
-            .map_err(|_| std::io::Error::other("the signal thread has stopped")),
-        None => Err(std::io::Error::other(
-            "the signal handlers could not be installed, or a Shutdown already took them",
-        )),
+/// The signal thread's hand-over, held by a boot in progress: taken before the lock (so that a
+/// second `Shutdown` in the process is refused before it touches the disk) and given back if
+/// the boot fails, so that a later boot can take it.
+pub(crate) struct SignalListener(Option<mpsc::UnboundedSender<ShutdownHandle>>);
+
+impl SignalListener {
+    /// Installs the handlers if needed and takes the hand-over.
+    pub(crate) fn take() -> std::io::Result<Self> {
+        catch_signals()?;
+        LISTENER
+            .get()
+            .and_then(|l| l.lock().ok()?.take())
+            .map(|tx| Self(Some(tx)))
+            .ok_or_else(|| {
+                std::io::Error::other(
+                    "the signal handlers could not be installed, or another Shutdown in this process took them (start it with .signals(false))",
+                )
+            })
+    }
+
+    /// Gives the signal thread the handle: signals caught during boot are acted on now.
+    pub(crate) fn attach(mut self, handle: ShutdownHandle) -> std::io::Result<()> {
+        let tx = self.0.take().expect("attached once");
+        tx.send(handle)
+            .map_err(|_| std::io::Error::other("the signal thread has stopped"))
+    }
+}
+
+impl Drop for SignalListener {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take()
+            && let Some(slot) = LISTENER.get()
+            && let Ok(mut slot) = slot.lock()
+        {
+            *slot = Some(tx);
+        }
     }
 }
 

@@ -15,7 +15,14 @@ use http::{Response, http, request, try_exchange};
 
 /// Boots `demo-bot --api 127.0.0.1:0 --jobs-per-sec 0` and reads the address it printed.
 fn start_api(state: &StateDir) -> (Bot, SocketAddr) {
-    let mut bot = Bot::start(state, &["--api", "127.0.0.1:0", "--jobs-per-sec", "0"]);
+    start_api_with(state, &[])
+}
+
+/// As [`start_api`], with more arguments.
+fn start_api_with(state: &StateDir, more: &[&str]) -> (Bot, SocketAddr) {
+    let mut args = vec!["--api", "127.0.0.1:0", "--jobs-per-sec", "0"];
+    args.extend_from_slice(more);
+    let mut bot = Bot::start(state, &args);
     let line = bot.wait_for_line("api listening", READY_TIMEOUT, |l| {
         l.starts_with("api listening on ")
     });
@@ -106,4 +113,41 @@ fn stored_jobs_are_found_by_id_across_a_restart_and_unknown_ids_are_404() {
     bot.signal(libc::SIGTERM);
     let exit = bot.wait_exit(EXIT_TIMEOUT);
     assert_eq!(exit.code(), 0, "{exit}");
+}
+
+#[test]
+fn a_request_still_running_at_the_drain_deadline_is_cut_off_never_answered_200_unsaved() {
+    let state = StateDir::new();
+    // A resource that takes 3 s to close keeps the run going after the state is persisted.
+    let (mut bot, addr) = start_api_with(&state, &["--block-close", "3"]);
+    // 5.5 s of work against the 5 s drain budget: it would end (with a 200) before actix-web's
+    // own shutdown timeout of 6 s, after the state was persisted, were it not cut off.
+    let client = std::thread::spawn(move || {
+        let body = br#"{"work_ms": 5500}"#;
+        try_exchange(addr, &request(addr, "POST", "/jobs", None, Some(body)))
+    });
+    bot.wait_for_line("api job started", READY_TIMEOUT, |l| {
+        l.starts_with("api: job ")
+    });
+    bot.signal(libc::SIGTERM);
+    let exit = bot.wait_exit(EXIT_TIMEOUT);
+    assert_eq!(exit.code(), 1, "a drain that timed out is a loss\n{exit}");
+    let answer = client.join().expect("the client thread");
+    if let Ok(response) = &answer {
+        assert_ne!(
+            response.status, 200,
+            "a 200 for a job that was not saved: {response}"
+        );
+    }
+    let summary = state.summary();
+    assert_ne!(
+        child::entry(&summary, "drains", "api")["outcome"],
+        "completed",
+        "{summary:#}"
+    );
+    let saved = state.json("api_jobs.json");
+    assert!(
+        saved["data"].as_object().is_none_or(|jobs| jobs.is_empty()),
+        "the cut-off job is not saved\n{saved:#}"
+    );
 }

@@ -1,6 +1,7 @@
 //! The bot's own actix-web servers as drain participants.
 
 use std::fmt;
+use std::time::Duration;
 
 use actix_http::Request;
 use actix_service::IntoServiceFactory;
@@ -15,8 +16,9 @@ impl ShutdownHandle {
     /// `drain` step: it stops accepting connections, the requests in flight finish, then the
     /// state is persisted — so a request answered 200 is in the saved state. The library turns
     /// actix-web's own signal handling off (the shutdown owns the signals) and sets its
-    /// `shutdown_timeout` to the drain budget plus a second, so that a request still running
-    /// at `drain_timeout` is reported `timed_out` before actix-web drops its connection.
+    /// `shutdown_timeout` a second under `drain_timeout` (whole seconds, at least 1): a request
+    /// still running then is cut off (its client gets an error, never a 200 for a job the saved
+    /// state lacks), and the drain is reported failed or timed out.
     ///
     /// Returns the server's handle (say, to pause it); the server runs on the current actix
     /// System and ends with it. A request that arrives once draining began is refused
@@ -57,9 +59,19 @@ impl ShutdownHandle {
     {
         let name = name.into();
         let budget = self.inner.config.drain_timeout;
+        if budget < Duration::from_secs(2) {
+            tracing::warn!(
+                server = %crate::escape(&name),
+                "drain_timeout {budget:?} is short for an actix-web server: it checks its workers once a second, so a drain with a connection open takes at least that long"
+            );
+        }
+        // actix-web drops the workers still serving requests after its shutdown timeout (whole
+        // seconds): a second under the drain budget, so that no request is answered after the
+        // drain gave up and the state was persisted.
+        let cut_after = Duration::from_secs(budget.as_secs().saturating_sub(1).max(1));
         let server = server
             .disable_signals()
-            .shutdown_timeout(budget.as_secs() + 1)
+            .shutdown_timeout(cut_after.as_secs())
             .run();
         let handle = server.handle();
         let label = name.clone();
@@ -70,8 +82,17 @@ impl ShutdownHandle {
         });
         let stop = handle.clone();
         self.on_drain(name, move || async move {
+            let began = std::time::Instant::now();
             stop.stop(true).await;
-            Ok::<(), String>(())
+            // A stop that lasted the shutdown timeout ended with requests cut off.
+            if began.elapsed() >= cut_after {
+                Err(format!(
+                    "requests still running after {} s were cut off (their clients got an error)",
+                    cut_after.as_secs()
+                ))
+            } else {
+                Ok(())
+            }
         });
         handle
     }

@@ -105,6 +105,10 @@ macro_rules! setter {
     };
 }
 
+/// The longest duration a setting takes (a day): longer ones are a mistake (say, a
+/// `Duration::MAX` meant as "no limit") that would overflow deadlines.
+const LONGEST_SECS: u64 = 24 * 60 * 60;
+
 impl Config {
     /// The state directory (default `./state`); created owner-only (0700) at start.
     ///
@@ -364,18 +368,34 @@ impl Config {
             ("steps.release_lock", self.steps.release_lock),
             ("steps.stop_logging", self.steps.stop_logging),
         ];
-        for (field, value) in durations {
+        let longest = Duration::from_secs(LONGEST_SECS);
+        let optional = [
+            ("stop_timeout", self.stop_timeout),
+            ("hard_margin", self.hard_margin),
+            ("autosave", self.autosave),
+        ];
+        for (field, value) in durations
+            .into_iter()
+            .chain(optional.into_iter().filter_map(|(f, v)| Some((f, v?))))
+        {
             if value.is_zero() {
                 return Err(ConfigError::ZeroDuration { field });
             }
+            if value > longest {
+                return Err(ConfigError::TooLong { field, value });
+            }
         }
-        if self.autosave.is_some_and(|d| d.is_zero()) {
-            return Err(ConfigError::ZeroDuration { field: "autosave" });
-        }
-        if self.hard_margin.is_some_and(|d| d.is_zero()) {
-            return Err(ConfigError::ZeroDuration {
-                field: "hard_margin",
-            });
+        let codes = self.exit_codes;
+        for (field, code) in [
+            ("exit_codes.clean", codes.clean),
+            ("exit_codes.restart", codes.restart),
+            ("exit_codes.failed", codes.failed),
+            ("exit_codes.already_running", codes.already_running),
+            ("exit_codes.config", codes.config),
+        ] {
+            if !(0..=255).contains(&code) {
+                return Err(ConfigError::ExitCodeOutOfRange { field, code });
+            }
         }
         if self.forced_budget > self.grace {
             return Err(ConfigError::ForcedBudgetAboveGrace {

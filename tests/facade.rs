@@ -8,6 +8,7 @@ mod facade {
     pub(crate) mod support;
 
     mod boot_report;
+    mod config;
     mod drain;
     mod hooks;
     mod public_api;

@@ -8,6 +8,24 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// A duration longer than a day.
+    #[error(
+        "invalid configuration: {field} = {value:?} is longer than a day; shutdown deadlines are seconds to minutes"
+    )]
+    TooLong {
+        /// The setting.
+        field: &'static str,
+        /// The value.
+        value: Duration,
+    },
+    /// An exit code a process cannot return.
+    #[error("invalid configuration: {field} = {code} is not an exit code (0 to 255)")]
+    ExitCodeOutOfRange {
+        /// The setting.
+        field: &'static str,
+        /// The value.
+        code: i32,
+    },
     /// A duration that must be positive is zero.
     #[error("invalid configuration: {field} must be greater than zero")]
     ZeroDuration {

@@ -30,7 +30,8 @@ impl Supervisor {
             return request;
         }
         let now = Instant::now();
-        if self.status.closing.set() {
+        self.status.closing.set();
+        if self.kill_at.is_none() && self.deferred.is_none() && matches!(self.phase, Phase::Idle) {
             tracing::info!(reason = %crate::escape::escape(&request.reason), "the shutdown is inevitable: closing (new work is refused)");
             // Watchdogs learn at once that a stop is under way, even while hooks defer it.
             if let Some(marker) = &self.config.exit_marker {
@@ -105,7 +106,16 @@ impl Supervisor {
         round: HookRound,
         ctx: &mut Context<Self>,
     ) -> RequestAnswer {
-        self.hook_errors.extend(round.errors);
+        // A hook that keeps failing while a request is deferred is recorded once per outcome.
+        for error in round.errors {
+            if !self
+                .hook_errors
+                .iter()
+                .any(|e| e.hook == error.hook && e.outcome == error.outcome)
+            {
+                self.hook_errors.push(error);
+            }
+        }
         if !matches!(self.phase, Phase::Idle) {
             return self.join(&request);
         }

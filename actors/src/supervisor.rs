@@ -5,7 +5,8 @@
 //!
 //! Its rooms: [`config`] (deadlines, step timeouts, exit codes, participants), `hooks` (hook
 //! rounds), `admission` (what a request does: veto, defer, begin, join, escalate), `pipeline`
-//! (one method per [`Step`](crate::Step)), `drain` (the drain participants), [`status`] (where
+//! (one method per [`Step`](crate::Step)), `run_control` (forced, deadline, the bounded
+//! wait), `drain` (the drain participants), [`status`] (where
 //! it is, for any thread) and [`messages`].
 
 pub mod config;
@@ -16,6 +17,7 @@ mod admission;
 mod drain;
 mod hooks;
 mod pipeline;
+mod run_control;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ use tokio::time::Instant;
 pub use self::config::{ExitCodes, Participants, ProgressFn, StepTimeouts, SupervisorConfig};
 use self::hooks::Hook;
 use self::messages::*;
-use self::pipeline::RunControl;
+use self::run_control::RunControl;
 pub use self::status::StatusView;
 use crate::closing::ClosingFlag;
 use crate::hard_deadline::{self, HardDeadlineThread};

@@ -13,7 +13,8 @@ use tokio::time::Instant;
 
 use super::hooks::{self, HookRound};
 use super::messages::{RequestAnswer, StepEvent};
-use super::pipeline::{Pipeline, RunControl, notify};
+use super::pipeline::{Pipeline, notify};
+use super::run_control::RunControl;
 use super::{Phase, RetryDeferred, Supervisor};
 use crate::files;
 use crate::hard_deadline::Signal;

@@ -8,7 +8,7 @@ use futures::future::{LocalBoxFuture, join_all};
 use tokio::sync::watch;
 use tokio::time::{Duration, Instant};
 
-use super::pipeline::bounded;
+use super::run_control::bounded;
 use crate::messages::{Drain, Drainer};
 use crate::panic_message;
 use crate::report::{DrainRecord, ParticipantOutcome, millis};

@@ -1,8 +1,8 @@
 //! The pipeline: one method per [`Step`], run in [`Step::ALL`]'s order by a short loop. Each
 //! step but `begin` is a message round-trip (or, for `drain`, one per participant) bounded by
 //! its own timeout and by what is left of the deadline; a timeout or failure is recorded and
-//! the pipeline goes on. One thing: the run of the steps, with the bounds (`limit`,
-//! `bounded`) every step shares.
+//! the pipeline goes on. The run's control (forced, deadline) and the bounded wait are in
+//! `run_control`.
 
 use std::cell::Cell;
 use std::io::Write as _;
@@ -12,14 +12,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use actix::prelude::*;
-use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::config::{Participants, ProgressFn, SupervisorConfig};
 use super::drain;
+use super::run_control::{RunControl, StepError, bounded};
 use super::status::StatusView;
 use crate::files;
-use crate::hard_deadline::{HardDeadlineThread, Signal};
 use crate::last_resort::{RunProgress, write_exit_marker};
 use crate::messages::{
     CancelAll, CloseAll, Drainer, FlushLogs, PersistAll, ReleaseLock, StepEvent, StopLogging,
@@ -28,62 +27,6 @@ use crate::messages::{
 use crate::panic_message;
 use crate::report::{ParticipantOutcome, ShutdownReport, StepOutcome, StepRecord, millis};
 use crate::step::Step;
-
-/// What the Supervisor shares with the running pipeline.
-pub(super) struct RunControl {
-    pub(super) forced: Cell<bool>,
-    pub(super) escalated: Cell<bool>,
-    pub(super) deadline: watch::Sender<Instant>,
-    pub(super) hard: Option<HardDeadlineThread>,
-}
-
-impl RunControl {
-    /// Switches the run to forced mode once; the deadline moves to `until` when that is sooner.
-    /// False when it was forced already.
-    pub(super) fn force(&self, until: Instant) -> bool {
-        if self.forced.replace(true) {
-            return false;
-        }
-        self.escalated.set(true);
-        self.deadline.send_if_modified(|d| {
-            let sooner = until < *d;
-            *d = (*d).min(until);
-            sooner
-        });
-        if let Some(hard) = &self.hard {
-            hard.send(Signal::Deadline(self.deadline.borrow().into_std()));
-        }
-        true
-    }
-
-    /// Moves the deadline to `until` when that is sooner (the orchestrator's kill came into
-    /// view), without forcing the run; the hard-deadline thread follows.
-    pub(super) fn cap(&self, until: Instant) {
-        let sooner = self.deadline.send_if_modified(|d| {
-            let sooner = until < *d;
-            *d = (*d).min(until);
-            sooner
-        });
-        if sooner && let Some(hard) = &self.hard {
-            hard.send(Signal::Deadline(self.deadline.borrow().into_std()));
-        }
-    }
-
-    /// What is left of the deadline.
-    pub(super) fn left(&self) -> Duration {
-        self.deadline
-            .borrow()
-            .saturating_duration_since(Instant::now())
-    }
-}
-
-/// How a step's round-trip ended when it did not answer.
-pub(super) enum StepError {
-    TimedOut(Duration),
-    Unreachable(String),
-    /// Not run, on purpose: why.
-    Skipped(String),
-}
 
 /// What a step ends with: `Ok(None)` completed, `Ok(Some(error))` failed, `Err` no answer.
 type StepResult = Result<Option<String>, StepError>;
@@ -425,31 +368,6 @@ impl Pipeline {
         write_exit_marker(path, code)
             .err()
             .map(|e| format!("cannot write the exit marker {}: {e}", path.display()))
-    }
-}
-
-/// Waits for `fut` within `limit`; a sooner deadline (an escalation) shortens the wait, never
-/// below `floor` from the moment it moved.
-pub(super) async fn bounded<F: Future>(
-    fut: F,
-    limit: Duration,
-    deadline: &watch::Sender<Instant>,
-    floor: Duration,
-) -> Result<F::Output, StepError> {
-    let mut until = Instant::now() + limit;
-    let mut moved = deadline.subscribe();
-    let mut fut = std::pin::pin!(fut);
-    loop {
-        tokio::select! {
-            answer = &mut fut => return Ok(answer),
-            () = tokio::time::sleep_until(until) => return Err(StepError::TimedOut(limit)),
-            changed = moved.changed() => {
-                if changed.is_ok() {
-                    let sooner = (*moved.borrow()).max(Instant::now() + floor);
-                    until = until.min(sooner);
-                }
-            }
-        }
     }
 }
 

@@ -31,8 +31,7 @@ impl Supervisor {
             return request;
         }
         let now = Instant::now();
-        self.status.closing.set();
-        if self.kill_at.is_none() && self.deferred.is_none() && matches!(self.phase, Phase::Idle) {
+        if self.status.closing.set() {
             tracing::info!(reason = %crate::escape::escape(&request.reason), "the shutdown is inevitable: closing (new work is refused)");
             // Watchdogs learn at once that a stop is under way, even while hooks defer it.
             if let Some(marker) = &self.config.exit_marker {

@@ -31,14 +31,7 @@ fn fifo_state_file_is_archived_unopened_and_the_bot_becomes_ready() {
 
     let mut bot = Bot::start(&state, &[]);
     bot.wait_ready(READY_WITH_A_FIFO);
-    let archived: Vec<_> = std::fs::read_dir(state.path())
-        .expect("read the state dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("queue_cache.json.broken."))
-        })
-        .collect();
+    let archived = state.archives_of("queue_cache.json");
     assert_eq!(
         archived.len(),
         1,

@@ -60,14 +60,7 @@ fn corrupt_state_file_is_archived_and_the_boot_goes_on() {
 
     let mut bot = Bot::start(&state, &[]);
     bot.wait_ready(READY_TIMEOUT);
-    let archived: Vec<_> = std::fs::read_dir(state.path())
-        .expect("read the state dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("queue_cache.json.broken."))
-        })
-        .collect();
+    let archived = state.archives_of("queue_cache.json");
     assert_eq!(
         archived.len(),
         1,

@@ -138,6 +138,7 @@ fn hung_task_is_aborted_at_its_deadline_and_named_in_what_was_lost() {
         "{summary:#}"
     );
     assert_eq!(state.text("exit_code").trim(), "1", "{exit}");
+    assert!(exit.stdout.contains("exit code 1: 1 thing lost"), "{exit}");
     for task in ["producer", "worker-1", "worker-2", "reminders"] {
         assert_eq!(
             entry(&summary, "tasks", task)["outcome"],

@@ -90,6 +90,19 @@ impl StateDir {
         std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
     }
+
+    /// The archives boot made of the file `name` (`<name>.broken.<UTC timestamp>`).
+    pub(crate) fn archives_of(&self, name: &str) -> Vec<PathBuf> {
+        let prefix = format!("{name}.broken.");
+        std::fs::read_dir(self.path())
+            .expect("read the state dir")
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+            })
+            .collect()
+    }
 }
 
 /// Reads and parses a JSON file, panicking with the file name and content on failure.

@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+pub(crate) use open::open_read_no_follow;
 pub use open::{
     check_dir, create_temp_in, effective_uid, ensure_private_dir, open_append, open_for_reading,
     open_read_write,

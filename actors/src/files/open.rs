@@ -181,6 +181,20 @@ fn open_checked(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
 
 /// Opens with `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` and mode 0600, clears `O_NONBLOCK` once
 /// open, and explains a failure caused by what the path is.
+/// Opens `path` for reading without following a final symbolic link (`ELOOP` then) and
+/// without waiting on a FIFO; the OS error as it is, for callers that tell the cases apart
+/// themselves (the bounded reads at boot).
+pub(crate) fn open_read_no_follow(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    options.open(path)
+}
+
 fn open_raw(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
     #[cfg(unix)]
     {

@@ -3,7 +3,7 @@
 //! directory or a symbolic link at a state's path is not opened at all (opening a FIFO blocks
 //! until a writer comes; reading `/dev/zero` never ends), so boot cannot hang on one.
 
-use std::fs::{self, File, Metadata};
+use std::fs::{self, Metadata};
 use std::io::{self, Read as _};
 use std::path::Path;
 
@@ -45,7 +45,7 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<ReadOutcome> {
     if let Some(why) = refusal(&meta, max) {
         return Ok(ReadOutcome::Unusable(why));
     }
-    let file = match open_no_follow(path) {
+    let file = match crate::files::open_read_no_follow(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReadOutcome::Missing),
         Err(e) if is_symlink_refusal(&e) => {
@@ -109,22 +109,6 @@ fn describe(file_type: &fs::FileType) -> &'static str {
         }
     }
     "not a regular file"
-}
-
-#[cfg(unix)]
-fn open_no_follow(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NONBLOCK: were a FIFO swapped in after the first check, the open does not wait for a
-    // writer (and fstat then refuses it). It has no effect on regular files.
-    fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_no_follow(path: &Path) -> io::Result<File> {
-    File::open(path)
 }
 
 /// `O_NOFOLLOW` on a symbolic link fails with `ELOOP`.

@@ -112,6 +112,10 @@ fn rabbitmq_tool(name: &str) -> Command {
     }
 }
 
+/// One private node at a time: two Erlang nodes booting at once on a 2-core machine (while
+/// other tests run) can take longer than a client waits for either.
+static ONE_NODE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -121,6 +125,7 @@ fn free_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_broker_restart_the_bot_sends_ready_again_and_answers() {
+    let _node = ONE_NODE_AT_A_TIME.lock().await;
     let broker = PrivateBroker::start();
     let url = broker.url();
     // A durable answer queue keeps what the bot sends while this Director reconnects.
@@ -174,6 +179,7 @@ async fn after_a_broker_restart_the_bot_sends_ready_again_and_answers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_gone_before_the_shutdown_does_not_fail_the_run() {
+    let _node = ONE_NODE_AT_A_TIME.lock().await;
     let broker = PrivateBroker::start();
     let url = broker.url();
     let director = Director::connect_to(&url, None).await;

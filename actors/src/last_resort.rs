@@ -5,6 +5,12 @@
 //! exit marker, the flushed log queue, and no lock file once that summary is written (without
 //! one, the lock file stays so that the next boot reports an unfinished shutdown).
 
+mod summary_claim;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use summary_claim::SummaryClaim;
+
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -53,17 +59,26 @@ pub(crate) struct RunProgress {
     pub(crate) current: Arc<Mutex<Option<(Step, Instant)>>>,
     /// When the run started.
     pub(crate) started: Instant,
-    /// Set by whichever writes the run's summary first, the pipeline or the last resort: the
-    /// other writes none, so the file never holds a mix of the two.
-    pub(crate) summary_claimed: Arc<std::sync::atomic::AtomicBool>,
+    /// Who writes the run's summary: the pipeline, or the last resort after (or instead of) it.
+    pub(crate) summary: Arc<SummaryClaim>,
 }
 
+/// How long the last resort waits for a summary the pipeline is writing before it leaves the
+/// file to it (and the lock file in place).
+const PIPELINE_WRITE_WAIT: Duration = Duration::from_millis(500);
+
 impl RunProgress {
-    /// True for the first caller only: it may write the run's summary.
-    pub(crate) fn claim_summary(&self) -> bool {
-        !self
-            .summary_claimed
-            .swap(true, std::sync::atomic::Ordering::AcqRel)
+    /// A run's progress, starting now from `report`.
+    pub(crate) fn new(
+        report: ShutdownReport,
+        current: Arc<Mutex<Option<(Step, Instant)>>>,
+    ) -> Self {
+        RunProgress {
+            report: Arc::new(Mutex::new(report)),
+            current,
+            started: Instant::now(),
+            summary: Arc::default(),
+        }
     }
 
     /// The report completed for a process that ends now: every step once, in order; the step
@@ -126,10 +141,28 @@ impl LastResort {
             Some((step, _)) => tracing::error!(%step, "{why}; ending the process"),
             None => tracing::error!("{why}; ending the process"),
         }
+        self.leave_traces(why, run);
+        let at = step
+            .map(|(step, _)| format!(" during step {step}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            io::stderr(),
+            "actix-shutdown: {why}{at}; exiting with code {}",
+            self.exit_code
+        );
+        std::process::exit(self.exit_code)
+    }
+
+    /// Everything [`exit_with`](Self::exit_with) leaves but the exit itself. The summary is
+    /// written when a run is under way, also over one the pipeline already wrote (whose exit
+    /// code the process is about to contradict); only a pipeline write still unanswered after
+    /// [`PIPELINE_WRITE_WAIT`] is left alone.
+    pub(crate) fn leave_traces(&self, why: &str, run: Option<&RunProgress>) {
         // The lock file goes only with a summary of this run: otherwise it stays, so that the
         // next boot reports a run that did not finish its shutdown, not an older summary.
         let mut recorded = false;
-        if let Some(run) = run.filter(|run| run.claim_summary()) {
+        if let Some(run) = run.filter(|run| run.summary.claim_for_last_resort(PIPELINE_WRITE_WAIT))
+        {
             let report = run.cut_short(why, self.exit_code);
             match write_json_atomic(&self.summary_path, &report) {
                 Ok(()) => recorded = true,
@@ -155,14 +188,5 @@ impl LastResort {
         {
             let _ = std::fs::remove_file(lock);
         }
-        let at = step
-            .map(|(step, _)| format!(" during step {step}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            io::stderr(),
-            "actix-shutdown: {why}{at}; exiting with code {}",
-            self.exit_code
-        );
-        std::process::exit(self.exit_code)
     }
 }

@@ -5,7 +5,7 @@
 //! it, and a forced one escalates it.
 
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use actix::prelude::*;
 use tokio::sync::watch;
@@ -294,12 +294,7 @@ impl Supervisor {
         report.exit_code = self.config.exit_codes.for_run(true, request.restart);
         report.vetoes = self.vetoes.clone();
         report.hook_errors = self.hook_errors.clone();
-        let progress = RunProgress {
-            report: Arc::new(Mutex::new(report)),
-            current: Arc::clone(&self.status.current),
-            started: std::time::Instant::now(),
-            summary_claimed: Arc::default(),
-        };
+        let progress = RunProgress::new(report, Arc::clone(&self.status.current));
         if let Some(hard) = &self.hard {
             let armed = hard.send(Signal::Arm {
                 deadline: deadline.into_std(),

@@ -59,7 +59,14 @@ impl Pipeline {
                 Step::ReleaseLock => self.release_lock().await,
                 Step::StopLogging => self.stop_logging().await,
             };
+            // The summary's write answered (unless it timed out: the Persister may still write
+            // it). Marked once its record is in the report, which the last resort builds from.
+            let summary_answered =
+                step == Step::WriteSummary && !matches!(result, Err(StepError::TimedOut(_)));
             self.record(step, began, result);
+            if summary_answered {
+                self.progress.summary.pipeline_answered();
+            }
         }
         self.status.set_step(None);
         let report = self.with_report(|r| {
@@ -171,7 +178,7 @@ impl Pipeline {
     /// completed: had it failed, there would be no summary to say so); `release_lock` and
     /// `stop_logging` are in the in-memory report only.
     async fn write_summary(&self, began: Instant) -> StepResult {
-        if !self.progress.claim_summary() {
+        if !self.progress.summary.claim_for_pipeline() {
             return Err(StepError::Skipped(
                 "the hard deadline ended the run first and wrote its summary".to_owned(),
             ));
@@ -202,15 +209,21 @@ impl Pipeline {
         let written = report
             .step(Step::WriteSummary)
             .is_some_and(|s| s.outcome == StepOutcome::Completed);
-        if !written || self.summary_code.get() == Some(report.exit_code) {
+        if !written
+            || self.summary_code.get() == Some(report.exit_code)
+            || !self.progress.summary.claim_for_pipeline()
+        {
             return;
         }
         let own = self.config.steps.write_summary;
         let summary = Arc::new(report.clone());
-        match self
+        let answer = self
             .call(&self.participants.write_summary, WriteSummary(summary), own)
-            .await
-        {
+            .await;
+        if answer.is_ok() {
+            self.progress.summary.pipeline_answered();
+        }
+        match answer {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 let _ = writeln!(std::io::stderr(), "actix-shutdown: {e}");

@@ -136,6 +136,11 @@ impl LastResort {
     /// Leaves the traces and ends the process: the summary (when a run is under way), the exit
     /// marker, the flushed log queue, and no lock file once the summary is written.
     pub(crate) fn exit_with(&self, why: &str, run: Option<&RunProgress>) -> ! {
+        // Nothing below may wait on a stalled log writer: the records that do not fit go to
+        // stderr.
+        if let Some(queue) = &self.log_queue {
+            queue.never_wait();
+        }
         let step = run.and_then(|run| *run.current.lock().unwrap_or_else(|p| p.into_inner()));
         match step {
             Some((step, _)) => tracing::error!(%step, "{why}; ending the process"),

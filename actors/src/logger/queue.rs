@@ -51,6 +51,9 @@ pub(super) struct Shared {
     pub(super) written: AtomicU64,
     pub(super) dropped: AtomicU64,
     pub(super) stopped: AtomicBool,
+    /// Set by the last resort: no producer waits on a full queue any more (a record that does
+    /// not fit goes to stderr), so that ending the process cannot hang on a stalled writer.
+    pub(super) never_wait: AtomicBool,
 }
 
 /// The producer side of the log queue; cheap to clone, usable from any thread, and a
@@ -110,12 +113,20 @@ impl LogQueue {
     }
 
     /// Enqueues one formatted record. After StopLogging the record goes to stderr instead.
+    /// Lossless, it waits for room, unless [`never_wait`](Self::never_wait) was called: then a
+    /// record that does not fit goes to stderr.
     pub fn enqueue(&self, record: Vec<u8>) {
         if self.shared.stopped.load(Ordering::Acquire) {
             let _ = io::stderr().write_all(&record);
             return;
         }
-        let result = if self.lossy {
+        let result = if !self.lossy && self.shared.never_wait.load(Ordering::Acquire) {
+            self.tx
+                .try_send(Command::Record(record))
+                .map_err(|e| match e {
+                    TrySendError::Full(cmd) | TrySendError::Disconnected(cmd) => cmd,
+                })
+        } else if self.lossy {
             match self.tx.try_send(Command::Record(record)) {
                 Err(TrySendError::Full(_)) => {
                     self.shared.dropped.fetch_add(1, Ordering::Relaxed);
@@ -130,6 +141,13 @@ impl LogQueue {
         if let Err(Command::Record(record)) = result {
             let _ = io::stderr().write_all(&record);
         }
+    }
+
+    /// From now on no producer waits on a full queue, whatever the mode: a record that does not
+    /// fit goes to stderr instead. Called by the last resort before it logs, so that a stalled
+    /// writer (a hung disk) cannot keep the process from ending.
+    pub fn never_wait(&self) {
+        self.shared.never_wait.store(true, Ordering::Release);
     }
 
     /// Records dropped so far (lossy mode).
@@ -211,5 +229,48 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogQueue {
 
     fn make_writer(&'a self) -> Self::Writer {
         RecordWriter { queue: self }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lossless queue of one record whose writer never drains it (a hung disk).
+    fn stalled_queue() -> (LogQueue, mpsc::Receiver<Command>) {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let queue = LogQueue {
+            tx,
+            shared: Arc::default(),
+            lossy: false,
+            path: Arc::new(PathBuf::from("log.txt")),
+        };
+        (queue, rx)
+    }
+
+    #[test]
+    fn after_never_wait_a_full_lossless_queue_does_not_block_its_producers() {
+        let (queue, _stalled) = stalled_queue();
+        queue.enqueue(b"fills the queue\n".to_vec());
+        queue.never_wait();
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            queue.enqueue(b"the last resort's record\n".to_vec());
+            let _ = done.send(());
+        });
+        // Without never_wait the send waits for room forever; a generous bound, never reached
+        // when it works.
+        assert!(
+            finished.recv_timeout(Duration::from_secs(30)).is_ok(),
+            "the producer waited on a stalled writer"
+        );
+    }
+
+    #[test]
+    fn a_lossless_queue_keeps_records_in_order_while_there_is_room() {
+        let (queue, stalled) = stalled_queue();
+        queue.never_wait();
+        queue.enqueue(b"first\n".to_vec());
+        assert!(matches!(stalled.try_recv(), Ok(Command::Record(r)) if r == b"first\n"));
     }
 }

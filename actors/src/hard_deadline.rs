@@ -21,7 +21,9 @@ pub struct HardDeadline {
 }
 
 pub(crate) enum Signal {
-    /// The shutdown began: enforce this deadline, report from this progress.
+    /// An inevitable request arrived (its run ends by this deadline, whatever hooks say) or the
+    /// shutdown began: enforce this deadline, report from this progress. A later `Arm` replaces
+    /// both.
     Arm {
         deadline: Instant,
         progress: RunProgress,
@@ -70,7 +72,7 @@ pub(crate) fn spawn_parked(config: HardDeadline) -> HardDeadlineThread {
     let spawned = std::thread::Builder::new()
         .name("actix-shutdown-hard-deadline".into())
         .spawn(move || {
-            let (mut deadline, progress) = loop {
+            let (mut deadline, mut progress) = loop {
                 match rx.recv() {
                     Ok(Signal::Arm { deadline, progress }) => break (deadline, progress),
                     Ok(Signal::ExitNow(why)) => config.last_resort.exit(&why),
@@ -82,7 +84,10 @@ pub(crate) fn spawn_parked(config: HardDeadline) -> HardDeadlineThread {
                 let wait = (deadline + config.margin).saturating_duration_since(Instant::now());
                 match rx.recv_timeout(wait) {
                     Ok(Signal::Deadline(d)) => deadline = d,
-                    Ok(Signal::Arm { .. }) => {}
+                    Ok(Signal::Arm {
+                        deadline: armed,
+                        progress: run,
+                    }) => (deadline, progress) = (armed, run),
                     Ok(Signal::ExitNow(why)) => break why,
                     Ok(Signal::Finished(code)) => {
                         // Dropping the runtime drops our sender too: only time decides now.

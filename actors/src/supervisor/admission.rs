@@ -53,14 +53,40 @@ impl Supervisor {
                 control.cap(latest.max(now));
             }
         }
-        if !request.forced {
-            let forced_at = match &self.deferred {
+        let forced_at = if request.forced {
+            now
+        } else {
+            let at = match &self.deferred {
                 Some((_, at)) => *at,
                 None => self.force_time(now),
             };
-            request.forced_at = Some(forced_at.into_std());
-        }
+            request.forced_at = Some(at.into_std());
+            at
+        };
+        self.watch_before_the_run(&request, forced_at);
         request
+    }
+
+    /// Arms the hard deadline before the run begins, for the time the run would end if it ran
+    /// forced at `forced_at`: hooks that block the actor thread while they are asked (or while
+    /// they defer the request) cannot keep an inevitable shutdown from ending the process. If
+    /// it fires first, the summary says that no step ran. `begin` arms it again for the run.
+    fn watch_before_the_run(&self, request: &ShutdownRequest, forced_at: Instant) {
+        let (Phase::Idle, Some(hard)) = (&self.phase, &self.hard) else {
+            return;
+        };
+        let mut ends = forced_at + self.config.forced_budget;
+        if let Some(latest) = self.latest_end() {
+            ends = ends.min(latest.max(Instant::now()));
+        }
+        let mut report = ShutdownReport::new(request.reason.clone(), request.source);
+        report.restart = request.restart;
+        report.vetoes = self.vetoes.clone();
+        report.hook_errors = self.hook_errors.clone();
+        hard.send(Signal::Arm {
+            deadline: ends.into_std(),
+            progress: RunProgress::new(report, Arc::clone(&self.status.current)),
+        });
     }
 
     /// When a deferred inevitable request runs forced: at the grace deadline, or sooner so that

@@ -22,6 +22,11 @@ use crate::{RequestSource, ShutdownHandle, ShutdownRequest};
 /// How long answers already being written get once the closer asks to close.
 const ANSWERS_DRAIN: Duration = Duration::from_millis(500);
 
+/// The longest a connection attempt (TCP, AMQP handshake, exchange, queue, consumer) may take
+/// before it counts as failed and is retried: a broker that accepts the TCP connection while
+/// it is still starting may never finish the handshake, and lapin sets no limit of its own.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// The closer's side of the worker thread.
 #[derive(Clone, Debug)]
 pub(crate) struct Worker {
@@ -97,7 +102,12 @@ impl Link {
         loop {
             let opened = tokio::select! {
                 () = self.stop.cancelled() => return Ok(()),
-                opened = Session::open(&self.config) => opened,
+                opened = tokio::time::timeout(OPEN_TIMEOUT, Session::open(&self.config)) => {
+                    opened.unwrap_or_else(|_| Err(lapin::Error::from(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no answer within {OPEN_TIMEOUT:?}"),
+                    ))))
+                }
             };
             match opened {
                 Ok((session, mut consumer)) => {

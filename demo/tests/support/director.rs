@@ -7,7 +7,12 @@
 //! `scripts/test.sh` starts one).
 //!
 //! Several Directors may share a broker (tests run in parallel): each sees every bot's packets
-//! but records and heartbeats only the bots it was told to [`watch`](Director::watch).
+//! but records and heartbeats only the bots it was told to [`watch`](Director::watch); what a
+//! bot sent before it was watched (a durable answer queue delivers it as soon as the Director
+//! consumes) is kept a while and recorded when it is.
+//!
+//! One file over 400 lines: the Director's one job, its side of the protocol, with its
+//! connection, its recording and its waits.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
@@ -144,9 +149,14 @@ pub(crate) struct BotRecord {
     pub(crate) received: Vec<Value>,
 }
 
+/// How many packets of bots not watched yet a Director keeps.
+const UNWATCHED_KEPT: usize = 256;
+
 #[derive(Default)]
 struct Shared {
     bots: Mutex<HashMap<String, BotRecord>>,
+    /// Packets of bots not watched yet, newest last, at most [`UNWATCHED_KEPT`].
+    unwatched: Mutex<VecDeque<(Value, Instant)>>,
     errors: Mutex<Vec<String>>,
     changed: Notify,
 }
@@ -292,6 +302,17 @@ impl Director {
             .unwrap()
             .entry(bot_id.to_owned())
             .or_default();
+        let early: Vec<(Value, Instant)> = {
+            let mut unwatched = self.shared.unwatched.lock().unwrap();
+            let (mine, others) = std::mem::take(&mut *unwatched)
+                .into_iter()
+                .partition(|(body, _)| body["botId"] == bot_id);
+            *unwatched = others;
+            mine.into_iter().collect()
+        };
+        for (body, at) in early {
+            self.shared.record(body, at);
+        }
     }
 
     /// Declares the bot's queue (before the bot exists) and binds it, as another client or
@@ -507,6 +528,11 @@ impl Shared {
         {
             let mut bots = self.bots.lock().unwrap();
             let Some(bot) = bots.get_mut(bot_id) else {
+                let mut unwatched = self.unwatched.lock().unwrap();
+                if unwatched.len() == UNWATCHED_KEPT {
+                    unwatched.pop_front();
+                }
+                unwatched.push_back((body, at));
                 return;
             };
             bot.received.push(body.clone());

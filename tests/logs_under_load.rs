@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use actix_shutdown::{Cancellation, Config, Shutdown, Step, StepOutcome, TaskOptions};
+use actix_shutdown::{
+    Cancellation, Config, Shutdown, Step, StepOutcome, StepTimeouts, TaskOptions,
+};
 
 const THREADS: usize = 4;
 const PER_THREAD: usize = 25_000;
@@ -18,7 +20,8 @@ async fn every_record_emitted_during_a_shutdown_is_in_the_log_and_panics_reach_t
         .signals(false)
         .stop_system(false)
         .grace(Duration::from_secs(60))
-        .task_grace(Duration::from_secs(60));
+        .task_grace(Duration::from_secs(60))
+        .steps(generous_steps());
     let (shutdown, _boot) = Shutdown::builder(config.clone())
         .start()
         .await
@@ -73,6 +76,15 @@ async fn every_record_emitted_during_a_shutdown_is_in_the_log_and_panics_reach_t
     assert_eq!(report.logs_dropped, 0);
     let crash = std::fs::read_to_string(config.crash_log_path()).expect("crash.log");
     assert!(crash.contains("doomed task exploded"), "{crash}");
+}
+
+/// Writing and syncing 100,000 records may take longer than the default 2 s step on a slow
+/// disk; this test is about losing none, not about speed.
+fn generous_steps() -> StepTimeouts {
+    let mut steps = StepTimeouts::default();
+    steps.flush_logs = Duration::from_secs(60);
+    steps.stop_logging = Duration::from_secs(60);
+    steps
 }
 
 fn explode() {

@@ -17,6 +17,10 @@ pub const VETO_RETRY: Duration = Duration::from_millis(100);
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Time the hard-deadline thread allows past the deadline before it ends the process.
 pub const HARD_MARGIN: Duration = Duration::from_secs(2);
+/// Time kept free before the orchestrator's kill (`stop_timeout`), past the hard deadline, for
+/// the last resort to write its traces and the process to exit: the hard deadline fires this
+/// much before the SIGKILL, not at the same moment.
+pub const KILL_SLACK: Duration = Duration::from_millis(500);
 /// Time every step still gets once the deadline is exhausted (forced mode).
 pub const MIN_STEP_TIME: Duration = Duration::from_millis(250);
 /// Time one state source may take to hand over its snapshot.

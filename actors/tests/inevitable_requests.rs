@@ -238,3 +238,44 @@ async fn a_signal_with_stop_timeout_caps_a_run_already_under_way() {
         origin.elapsed()
     );
 }
+
+#[actix_rt::test(system = "PausedSystem")]
+async fn with_a_hard_deadline_the_forced_run_leaves_the_margin_and_the_slack_before_the_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = SupervisorConfig {
+        grace: Duration::from_secs(30),
+        forced_budget: Duration::from_secs(3),
+        stop_timeout: Some(Duration::from_secs(10)),
+        // A real hard-deadline thread, in real time: this paused test ends long before it
+        // could fire.
+        hard_deadline: Some(HardDeadline {
+            margin: Duration::from_secs(2),
+            last_resort: LastResort {
+                summary_path: dir.path().join("last_shutdown.json"),
+                lock_path: None,
+                exit_marker: None,
+                log_queue: None,
+                exit_code: 1,
+            },
+            activity: None,
+        }),
+        ..SupervisorConfig::default()
+    };
+    let origin = Instant::now();
+    let (config, starts) = recording_starts(config, origin);
+    let rig = rig(config, &[]);
+    add_hook(&rig, "busy", |request, response| {
+        if !request.is_forced() {
+            response.cancel();
+        }
+    });
+    request(&rig, sigterm()).await;
+    let report = report(&rig).await;
+    // Forced at 10 s − 3 s (forced budget) − 2 s (hard margin) − 0.5 s (the last resort's
+    // slack): were the run to overrun, the hard deadline fires at 9.5 s, not with the kill.
+    assert_eq!(
+        starts.lock().unwrap()[0],
+        (Step::Begin, Duration::from_millis(4_500))
+    );
+    assert!(report.forced, "{report}");
+}

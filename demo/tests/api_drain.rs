@@ -120,10 +120,11 @@ fn a_request_still_running_at_the_drain_deadline_is_cut_off_never_answered_200_u
     let state = StateDir::new();
     // A resource that takes 3 s to close keeps the run going after the state is persisted.
     let (mut bot, addr) = start_api_with(&state, &["--block-close", "3"]);
-    // 5.5 s of work against the 5 s drain budget: it would end (with a 200) before actix-web's
-    // own shutdown timeout of 6 s, after the state was persisted, were it not cut off.
+    // 20 s of work against the 5 s drain budget (actix-web's own shutdown timeout is set a
+    // second under it): cut off however late the signal comes after the job started. Before
+    // the fix a request outliving the drain still got its 200 after the state was persisted.
     let client = std::thread::spawn(move || {
-        let body = br#"{"work_ms": 5500}"#;
+        let body = br#"{"work_ms": 20000}"#;
         try_exchange(addr, &request(addr, "POST", "/jobs", None, Some(body)))
     });
     bot.wait_for_line("api job started", READY_TIMEOUT, |l| {

@@ -3,6 +3,8 @@
 //! queue of that name declared with other arguments is consumed as it is.
 #![cfg(feature = "botica")]
 
+use std::time::Duration;
+
 #[path = "support/child.rs"]
 mod child;
 #[path = "support/director.rs"]
@@ -43,7 +45,9 @@ async fn the_queue_is_gone_once_the_bot_has_exited() {
     );
     stop_bot(&director, &mut bot, &bot_id).await;
     assert!(
-        !director.bot_queue_exists(&bot_id).await,
+        director
+            .bot_queue_gone_within(&bot_id, Duration::from_secs(10))
+            .await,
         "an autoDelete queue goes with its last consumer"
     );
 }

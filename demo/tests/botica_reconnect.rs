@@ -162,7 +162,7 @@ async fn after_a_broker_restart_the_bot_sends_ready_again_and_answers() {
         });
     });
     let heartbeats = director
-        .wait_heartbeats(&bot_id, 1, 2 * HEARTBEAT_PERIOD)
+        .wait_heartbeats(&bot_id, 1, 3 * HEARTBEAT_PERIOD)
         .await;
     assert!(heartbeats[0].1 < Duration::from_secs(1), "{heartbeats:?}");
     let sent = director.request(&bot_id, Dialect::Current, false).await;

@@ -188,10 +188,12 @@ fn a_third_signal_ends_the_process_even_while_the_actor_thread_is_blocked() {
     bot.wait_for_line("persist_state", READY_TIMEOUT, |l| {
         l.contains("persist_state")
     });
-    // Signals sent in the same instant coalesce (the kernel keeps one pending SIGTERM): space
-    // them out as a person pressing Ctrl+C again would.
+    // Signals sent before the first is taken coalesce (the kernel keeps one pending SIGTERM):
+    // the third is sent once the bot said it took the second.
     bot.signal(libc::SIGTERM);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    bot.wait_for_stderr("second SIGTERM", READY_TIMEOUT, |l| {
+        l.contains("second SIGTERM")
+    });
     bot.signal(libc::SIGTERM);
     let exit = bot.wait_exit(std::time::Duration::from_secs(10));
     assert_eq!(exit.code(), 1, "{exit}");

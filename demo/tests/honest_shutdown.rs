@@ -25,8 +25,10 @@ fn a_busy_bot_finishes_its_jobs_in_flight_and_exits_clean_soon_after_sigterm() {
     bot.signal(libc::SIGTERM);
     let exit = bot.wait_exit(EXIT_TIMEOUT);
     let took = signalled.elapsed();
+    // The jobs in flight last 1 s and the grace is 10 s: well under the grace (and not
+    // forced, below) is the bot waiting for its jobs only, however slow the disk.
     assert!(
-        took < Duration::from_secs(3),
+        took < Duration::from_secs(8),
         "exited {took:?} after SIGTERM: the jobs in flight last 1 s\n{exit}"
     );
     assert_eq!(exit.code(), 0, "{exit}");

@@ -33,7 +33,11 @@ fn busy_guard_defers_a_signal_until_the_grace_deadline_then_it_is_forced() {
     bot.wait_for_line("veto", Duration::from_secs(10), |l| {
         l.contains("canceled by busy-guard")
     });
-    if let Some(exit) = bot.exited_within(Duration::from_secs(2)) {
+    // Still running until shortly before the grace deadline (4 s after the signal), counted
+    // from the signal, not from when the veto line was read.
+    let until_shortly_before_the_deadline =
+        Duration::from_millis(3500).saturating_sub(signalled.elapsed());
+    if let Some(exit) = bot.exited_within(until_shortly_before_the_deadline) {
         panic!("the bot exited although the busy-guard vetoed\n{exit}");
     }
     let exit = bot.wait_exit(Duration::from_secs(12).saturating_sub(signalled.elapsed()));

@@ -90,20 +90,22 @@ impl Supervisor {
     }
 
     /// When a deferred inevitable request runs forced: at the grace deadline, or sooner so that
-    /// the forced run and the hard margin still end before `stop_timeout`.
+    /// the forced run, the hard margin and the last resort's slack still end before
+    /// `stop_timeout`.
     fn force_time(&self, now: Instant) -> Instant {
         let at = now + self.config.grace;
         let Some(kill) = self.kill_at else {
             return at;
         };
-        let reserve = self.config.forced_budget + self.config.hard_margin();
+        let reserve = self.config.forced_budget + self.config.kill_reserve();
         at.min(kill.checked_sub(reserve).unwrap_or(now).max(now))
     }
 
-    /// The last moment a run may end: before the orchestrator's kill, less the hard margin.
+    /// The last moment a run may end: before the orchestrator's kill, less the hard margin and
+    /// the last resort's slack (so the hard deadline fires before the kill, not with it).
     fn latest_end(&self) -> Option<Instant> {
         let kill = self.kill_at?;
-        Some(kill.checked_sub(self.config.hard_margin()).unwrap_or(kill))
+        Some(kill.checked_sub(self.config.kill_reserve()).unwrap_or(kill))
     }
 
     /// A round of hooks for `request`. Forced requests share the forced budget; a deferred one

@@ -162,6 +162,15 @@ impl SupervisorConfig {
             .as_ref()
             .map_or(Duration::ZERO, |hard| hard.margin)
     }
+
+    /// What a run keeps free before the orchestrator's kill: the hard margin and, with a
+    /// hard-deadline thread, [`KILL_SLACK`](crate::defaults::KILL_SLACK) for its last resort.
+    pub fn kill_reserve(&self) -> Duration {
+        match &self.hard_deadline {
+            Some(hard) => hard.margin + crate::defaults::KILL_SLACK,
+            None => Duration::ZERO,
+        }
+    }
 }
 
 impl fmt::Debug for SupervisorConfig {

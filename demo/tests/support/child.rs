@@ -375,6 +375,33 @@ impl Bot {
         }
     }
 
+    /// Waits until stderr holds a line that satisfies `pred` (stderr is read by a thread of its
+    /// own; this looks at what it gathered, every 10 ms). Panics with all output so far when
+    /// none comes within `timeout`.
+    pub(crate) fn wait_for_stderr(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) {
+        let until = Instant::now() + timeout;
+        while !self
+            .stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .lines()
+            .any(&pred)
+        {
+            assert!(
+                Instant::now() < until,
+                "demo-bot (pid {}) printed no {what} line on stderr within {timeout:?}\n{}",
+                self.pid,
+                self.output_so_far()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Waits for the `ready` line: true once it came, false when stdout closed first (the
     /// boot was refused). Panics when neither happens within `timeout`.
     pub(crate) fn ready_or_closed(&mut self, timeout: Duration) -> bool {

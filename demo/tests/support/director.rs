@@ -357,6 +357,22 @@ impl Director {
         found
     }
 
+    /// Waits until the bot's queue is gone (the broker deletes an autoDelete queue shortly
+    /// after its last consumer's channel closes, not in the same instant); false when it is
+    /// still there after `within`.
+    pub(crate) async fn bot_queue_gone_within(&self, bot_id: &str, within: Duration) -> bool {
+        let until = Instant::now() + within;
+        loop {
+            if !self.bot_queue_exists(bot_id).await {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Deletes the bot's queue.
     pub(crate) async fn delete_bot_queue(&self, bot_id: &str) {
         self.channel

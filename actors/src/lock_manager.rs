@@ -118,12 +118,11 @@ impl LockManager {
                 break (file, existed);
             }
         };
-        let mut body = Vec::new();
-        file.read_to_end(&mut body).map_err(io_err)?;
         // A clean shutdown removes the file: one that exists, even empty (a process that died
-        // between creating and writing it) or unreadable, was left by a run that did not finish.
+        // between creating and writing it), unreadable or oversized, was left by a run that did
+        // not finish.
         let previous = if existed {
-            PreviousLock::Stale(serde_json::from_slice(&body).ok())
+            PreviousLock::Stale(read_info(&mut file))
         } else {
             PreviousLock::None
         };
@@ -260,15 +259,24 @@ fn is_other_live_process(pid: u32, host: &str) -> bool {
     }
 }
 
-/// Reads the holder's [`LockInfo`] from a lock file without locking it.
+/// The most of a lock file that is read: its JSON is a few hundred bytes; a larger file is
+/// not ours (or was tampered with) and names no holder.
+const MAX_LOCK_BYTES: u64 = 64 * 1024;
+
+/// Reads the holder's [`LockInfo`] from a lock file without locking it: opened as every file
+/// the library reads (no symbolic link followed, a regular file only: a FIFO is never waited
+/// on) and read up to 64 KiB. `None` when it cannot be read or does not name a holder.
 pub fn read_lock_info(path: &Path) -> Option<LockInfo> {
-    serde_json::from_slice(&fs::read(path).ok()?).ok()
+    read_info(&mut files::open_for_reading(path).ok()?)
 }
 
 fn read_info(file: &mut File) -> Option<LockInfo> {
     let mut body = Vec::new();
     file.seek(SeekFrom::Start(0)).ok()?;
-    file.read_to_end(&mut body).ok()?;
+    file.take(MAX_LOCK_BYTES + 1).read_to_end(&mut body).ok()?;
+    if body.len() as u64 > MAX_LOCK_BYTES {
+        return None;
+    }
     serde_json::from_slice(&body).ok()
 }
 

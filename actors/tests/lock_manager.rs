@@ -171,6 +171,33 @@ fn lock_file_left_with_garbage_is_stale_without_info() {
     assert_eq!(body(&path).pid, std::process::id());
 }
 
+#[test]
+fn a_huge_lock_file_is_stale_without_info_and_never_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = lock_path(&dir);
+    // 64 GiB, sparse: reading it whole would ask for more memory than the machine has.
+    fs::File::create(&path)
+        .and_then(|f| f.set_len(64 << 30))
+        .unwrap();
+
+    assert_eq!(read_lock_info(&path), None);
+    let (_lock, previous) = LockManager::acquire(&path, "1.2.3").unwrap();
+    assert_eq!(previous, PreviousLock::Stale(None));
+    assert_eq!(body(&path).pid, std::process::id());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_at_the_lock_path_is_not_waited_on_when_read_without_locking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = lock_path(&dir);
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    // Opening a FIFO for reading waits for a writer, forever: it is refused instead.
+    assert_eq!(read_lock_info(&path), None);
+}
+
 #[cfg(unix)]
 #[test]
 fn symlink_at_the_lock_path_is_refused_and_its_target_untouched() {

@@ -14,6 +14,6 @@ pub use crate::persister::{
 pub use crate::resource_closer::{CloseAll, CloseReport, CloserFn, RegisterResource};
 pub use crate::supervisor::messages::*;
 pub use crate::task_monitor::{
-    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, TaskFactory, TaskInfo,
+    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, Task, TaskInfo,
     TaskOptions, TaskResult, TaskState,
 };

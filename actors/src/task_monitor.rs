@@ -11,19 +11,22 @@
 //! handle and one timer per task, and needs one timer per distinct deadline.
 //!
 //! Parts: `messages` (what the monitor answers), `cancellation` (the view), `table` (the
-//! slots and the end guard), `restart` (the restart policy), `actor` (the monitor).
+//! slots and the end guard), `start` (a task, started with its future inline unless it may
+//! be restarted), `restart` (the restart policy), `actor` (the monitor).
 
 mod actor;
 mod cancellation;
 mod messages;
 mod restart;
+mod start;
 mod table;
 
 pub use actor::TaskMonitor;
 pub use cancellation::Cancellation;
 pub use messages::{
-    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, TaskFactory, TaskInfo,
-    TaskOptions, TaskResult, TaskState,
+    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, TaskInfo, TaskOptions,
+    TaskResult, TaskState,
 };
 pub use restart::{BACKOFF_MAX, BACKOFF_START};
+pub use start::Task;
 pub use table::ENDED_KEPT;

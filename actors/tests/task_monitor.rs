@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_shutdown_actors::messages::{
-    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, TaskFactory, TaskInfo,
+    AbortAll, CancelAll, CancelReport, CancelTask, GetTasks, SpawnTask, Task, TaskInfo,
     TaskOptions, TaskResult, TaskState,
 };
 use actix_shutdown_actors::{
@@ -31,25 +31,22 @@ const LONG: Duration = Duration::from_secs(600);
 mod paused_system;
 use paused_system::PausedSystem;
 
-fn task<F, Fut, R>(f: F) -> TaskFactory
+fn task<F, Fut, R>(f: F) -> Task
 where
     F: Fn(Cancellation) -> Fut + Send + 'static,
     Fut: Future<Output = R> + 'static,
     R: TaskResult,
 {
-    Box::new(move |token| {
-        let fut = f(token);
-        Box::pin(async move { fut.await.into_task_result() })
-    })
+    Task::new(f)
 }
 
 /// Returns once its token fires.
-fn cooperative() -> TaskFactory {
+fn cooperative() -> Task {
     task(|token: Cancellation| async move { token.cancelled().await })
 }
 
 /// Ignores its token forever; reports the instant its future is dropped (aborted).
-fn hung(dropped: &UnboundedSender<Instant>) -> TaskFactory {
+fn hung(dropped: &UnboundedSender<Instant>) -> Task {
     let dropped = dropped.clone();
     task(move |_token| {
         let probe = DropProbe(dropped.clone());
@@ -61,7 +58,7 @@ fn hung(dropped: &UnboundedSender<Instant>) -> TaskFactory {
 }
 
 /// Returns at once, after telling the test it ran.
-fn finishing(ran: &UnboundedSender<()>) -> TaskFactory {
+fn finishing(ran: &UnboundedSender<()>) -> Task {
     let ran = ran.clone();
     task(move |_token| {
         let ran = ran.clone();
@@ -95,12 +92,12 @@ async fn spawn(
     monitor: &Addr<TaskMonitor>,
     name: &str,
     options: TaskOptions,
-    factory: TaskFactory,
+    task: Task,
 ) -> Result<(), TaskError> {
     monitor
         .send(SpawnTask {
             name: name.to_owned(),
-            factory,
+            task,
             options,
         })
         .timeout(ASK)
@@ -170,7 +167,7 @@ async fn cooperative_task_is_cancelled_as_soon_as_cancel_all_fires() {
 }
 
 /// Hands its cancellation to the test, then returns once it fires.
-fn watched(views: &UnboundedSender<Cancellation>) -> TaskFactory {
+fn watched(views: &UnboundedSender<Cancellation>) -> Task {
     let views = views.clone();
     task(move |cancel: Cancellation| {
         let _ = views.send(cancel.clone());
@@ -676,6 +673,27 @@ async fn factory_that_panics_before_returning_its_future_is_restarted() {
         info.last_error.as_deref(),
         Some("cannot open the connection pool")
     );
+}
+
+#[actix_rt::test(system = "PausedSystem")]
+async fn factory_that_panics_without_restart_is_panicked_and_the_monitor_keeps_working() {
+    let (monitor, _) = monitor();
+    let panicking = task(|_token| -> std::future::Ready<()> {
+        panic!("cannot open the connection pool");
+    });
+    spawn(&monitor, "pool", TaskOptions::default(), panicking)
+        .await
+        .unwrap();
+    spawn(&monitor, "worker", TaskOptions::default(), cooperative())
+        .await
+        .expect("the monitor still spawns");
+    let report = cancel_all(&monitor, Duration::from_secs(5), Duration::from_secs(60)).await;
+    assert_eq!(report.tasks[0].outcome, TaskOutcome::Panicked);
+    assert_eq!(
+        report.tasks[0].error.as_deref(),
+        Some("cannot open the connection pool")
+    );
+    assert_eq!(report.tasks[1].outcome, TaskOutcome::Cancelled);
 }
 
 #[actix_rt::test(system = "PausedSystem")]

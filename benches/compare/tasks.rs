@@ -2,15 +2,13 @@
 //! the metrics that compare them (cancel, spawn, memory per task, cancel scaling).
 
 use std::cell::Cell;
-use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_shutdown::{Cancellation, ClosingFlag, TaskOutcome};
 use actix_shutdown_actors::TaskMonitor;
-use actix_shutdown_actors::messages::{CancelAll, SpawnTask, TaskFactory, TaskOptions, TaskResult};
-use futures::FutureExt;
+use actix_shutdown_actors::messages::{CancelAll, SpawnTask, Task, TaskOptions};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -52,26 +50,15 @@ pub(crate) async fn idle_ours(cancel: Cancellation) {
     cancel.cancelled().await;
 }
 
-/// A [`TaskFactory`] built exactly as `TaskSpawner::spawn_with` builds it.
-pub(crate) fn wrap<F, Fut, R>(task: F) -> TaskFactory
-where
-    F: Fn(Cancellation) -> Fut + Send + 'static,
-    Fut: Future<Output = R> + 'static,
-    R: TaskResult,
-{
-    // As `TaskSpawner::spawn_with`: `map` stores the user's future once.
-    Box::new(move |cancel| Box::pin(task(cancel).map(|result| result.into_task_result())))
-}
-
-/// The idle task's factory, as the TaskSpawner makes it.
-pub(crate) fn factory() -> TaskFactory {
-    wrap(idle_ours)
+/// The idle task, as the TaskSpawner makes it.
+pub(crate) fn idle_task() -> Task {
+    Task::new(idle_ours)
 }
 
 pub(crate) fn spawn_message(i: usize) -> SpawnTask {
     SpawnTask {
         name: format!("task-{i}"),
-        factory: factory(),
+        task: idle_task(),
         options: TaskOptions::default(),
     }
 }
@@ -167,7 +154,7 @@ pub(crate) async fn cancel_100k_tasks() -> Vec<Row> {
             for i in 0..TASKS {
                 let msg = spawn_message(i);
                 monitor
-                    .spawn(msg.name, msg.factory, msg.options)
+                    .spawn(msg.name, msg.task, msg.options)
                     .expect("spawned");
             }
             all_started(TASKS).await;
@@ -260,7 +247,7 @@ pub(crate) async fn spawn_100k_tasks(scratch: &Path) -> Vec<Row> {
             let started = Instant::now();
             for i in 0..TASKS {
                 monitor
-                    .spawn(format!("task-{i}"), factory(), TaskOptions::default())
+                    .spawn(format!("task-{i}"), idle_task(), TaskOptions::default())
                     .expect("spawned");
             }
             all_started(TASKS).await;

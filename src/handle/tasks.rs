@@ -7,10 +7,9 @@ use std::time::Duration;
 use actix::prelude::*;
 use actix_shutdown_actors::Cancellation;
 use actix_shutdown_actors::messages::{
-    CancelTask, GetTasks, SpawnTask, TaskInfo, TaskOptions, TaskResult,
+    CancelTask, GetTasks, SpawnTask, Task, TaskInfo, TaskOptions, TaskResult,
 };
 use actix_shutdown_actors::{ClosingFlag, TaskError, TaskMonitor};
-use futures::FutureExt;
 
 use super::ShutdownHandle;
 
@@ -158,10 +157,7 @@ impl TaskSpawner {
         }
         self.monitor.do_send(SpawnTask {
             name,
-            // `map` stores the user's future once (an `async` block would hold it twice).
-            factory: Box::new(move |cancel| {
-                Box::pin(task(cancel).map(|result| result.into_task_result()))
-            }),
+            task: Task::new(task),
             options,
         });
         Ok(())

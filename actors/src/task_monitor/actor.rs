@@ -10,10 +10,9 @@ use actix::prelude::*;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::restart::supervise;
 use super::table::{AbortReason, ENDED_KEPT, EndGuard, PreHashed, Slot, Table};
 use super::{
-    AbortAll, CancelAll, CancelReport, CancelTask, Cancellation, GetTasks, SpawnTask, TaskFactory,
+    AbortAll, CancelAll, CancelReport, CancelTask, Cancellation, GetTasks, SpawnTask, Task,
     TaskInfo, TaskOptions, TaskState,
 };
 use crate::closing::ClosingFlag;
@@ -73,7 +72,7 @@ impl TaskMonitor {
     pub fn spawn(
         &mut self,
         name: String,
-        factory: TaskFactory,
+        task: Task,
         options: TaskOptions,
     ) -> Result<(), TaskError> {
         if self.closing.is_closing() || self.table.cancelled.get() {
@@ -124,12 +123,7 @@ impl TaskMonitor {
         // task that asked for a cancellation of its own gets a child token.
         let own = options.own_cancellation.then(|| self.root.child_token());
         let cancel = Cancellation::new(own.clone().unwrap_or_else(|| self.root.clone()));
-        let join = tokio::task::spawn_local(supervise(
-            guard,
-            factory,
-            cancel,
-            options.restart_on_failure,
-        ));
+        let join = task.start(guard, cancel, options.restart_on_failure);
         self.table.update(index, |slot| {
             slot.handle = Some(join);
             slot.own = own;
@@ -286,7 +280,7 @@ impl Handler<SpawnTask> for TaskMonitor {
     type Result = Result<(), TaskError>;
 
     fn handle(&mut self, msg: SpawnTask, _: &mut Context<Self>) -> Self::Result {
-        self.spawn(msg.name, msg.factory, msg.options)
+        self.spawn(msg.name, msg.task, msg.options)
             .inspect_err(|e| {
                 let (TaskError::Closing { name }
                 | TaskError::Duplicate { name }

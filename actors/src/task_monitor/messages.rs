@@ -4,10 +4,9 @@ use std::fmt;
 use std::time::Duration;
 
 use actix::prelude::*;
-use futures::future::LocalBoxFuture;
 use tokio::time::Instant;
 
-use super::Cancellation;
+use super::Task;
 use crate::report::{TaskOutcome, TaskRecord};
 
 /// What a task's future may return: `()` or a `Result` whose error is reported.
@@ -27,10 +26,6 @@ impl<E: fmt::Display> TaskResult for Result<(), E> {
         self.map_err(|e| e.to_string())
     }
 }
-
-/// Makes a task's future from its [`Cancellation`]; called again on each restart.
-pub type TaskFactory =
-    Box<dyn Fn(Cancellation) -> LocalBoxFuture<'static, Result<(), String>> + Send>;
 
 /// How a task is treated at cancel time and when it crashes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,7 +48,7 @@ pub struct SpawnTask {
     /// Unique among running tasks.
     pub name: String,
     /// The task.
-    pub factory: TaskFactory,
+    pub task: Task,
     /// Grace and restart policy.
     pub options: TaskOptions,
 }

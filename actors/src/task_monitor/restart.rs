@@ -1,14 +1,16 @@
-//! The restart policy: a task's future runs under a guard that records its end; a crash
-//! (panic or error) restarts it with exponential backoff when its options ask for it.
+//! The restart policy: a restartable task's future runs under a guard that records its end; a
+//! crash (panic or error) restarts it with exponential backoff.
 
+use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::FutureExt;
 use tokio::time::Instant;
 
+use super::start::TaskFactory;
 use super::table::{EndGuard, Table};
-use super::{Cancellation, TaskFactory, TaskState};
+use super::{Cancellation, TaskState};
 use crate::panic_message;
 use crate::report::TaskOutcome;
 
@@ -17,31 +19,25 @@ pub const BACKOFF_START: Duration = Duration::from_secs(1);
 /// Longest restart delay; a run that lasted longer than this resets the backoff.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
-/// Runs a task's factory until it ends for good; restarts crashes with backoff when asked.
+/// Runs a restartable task's factory until it ends for good, restarting crashes with backoff.
 /// The guard records the end, or an abort if this future is dropped first.
 ///
 /// A plain function returning an `async move` block that uses its captures in place (an
-/// `async fn` would store its arguments twice), with the restart loop boxed: a task that never
-/// crashes then fits tokio's 256-byte task cell.
+/// `async fn` would store its arguments twice), with the restart loop boxed.
 #[expect(
     clippy::manual_async_fn,
-    reason = "as an async fn its task takes a 384-byte tokio cell instead of 256 (benches/compare.rs)"
+    reason = "as an async fn it would store its arguments twice (benches/compare.rs: bytes_per_task)"
 )]
 pub(super) fn supervise(
     guard: EndGuard,
     factory: TaskFactory,
     cancel: Cancellation,
-    restart_on_failure: bool,
 ) -> impl Future<Output = ()> + 'static {
     async move {
-        // Only the backoff needs the start time: no clock read for the other tasks.
-        let started = restart_on_failure.then(Instant::now);
+        let started = Instant::now();
         let (outcome, error) = run_once(&guard.table, &factory, &cancel).await;
         let mut outcome = guard.after_run(outcome, error);
-        if let Some(started) = started
-            && is_crash(outcome)
-            && !guard.table.is_cancelled(&cancel)
-        {
+        if is_crash(outcome) && !guard.table.is_cancelled(&cancel) {
             outcome = Box::pin(restart(&guard, &factory, &cancel, outcome, started)).await;
         }
         guard.table.end(guard.index, outcome, None);
@@ -59,8 +55,17 @@ async fn run_once(
         Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
         Err(panic) => Err(panic),
     };
+    outcome_of(run, table.is_cancelled(cancel))
+}
+
+/// What a run ended with: its outcome (`cancelled` rather than `finished` when its cancellation
+/// had fired), and the error of a crash.
+pub(super) fn outcome_of(
+    run: Result<Result<(), String>, Box<dyn Any + Send>>,
+    cancelled: bool,
+) -> (TaskOutcome, Option<String>) {
     match run {
-        Ok(Ok(())) if table.is_cancelled(cancel) => (TaskOutcome::Cancelled, None),
+        Ok(Ok(())) if cancelled => (TaskOutcome::Cancelled, None),
         Ok(Ok(())) => (TaskOutcome::Finished, None),
         Ok(Err(e)) => (TaskOutcome::Failed, Some(e)),
         Err(panic) => (TaskOutcome::Panicked, Some(panic_message(&*panic))),

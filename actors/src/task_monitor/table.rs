@@ -133,6 +133,18 @@ impl Table {
         self.cancelled.get() || cancel.is_cancelled()
     }
 
+    /// As [`is_cancelled`](Self::is_cancelled), for task `index` through its slot (its own
+    /// cancellation, if it has one, is there until it ends).
+    pub(super) fn is_task_cancelled(&self, index: usize) -> bool {
+        self.cancelled.get()
+            || self.slots.try_borrow().is_ok_and(|slots| {
+                slots[index]
+                    .own
+                    .as_ref()
+                    .is_some_and(CancellationToken::is_cancelled)
+            })
+    }
+
     pub(super) fn update(&self, index: usize, f: impl FnOnce(&mut Slot)) {
         f(&mut self.slots.borrow_mut()[index]);
     }

@@ -82,16 +82,7 @@ impl TaskMonitor {
         if self.is_running(&name, hash) {
             return Err(TaskError::Duplicate { name });
         }
-        let slot = Slot {
-            name,
-            grace: options.grace,
-            handle: None,
-            state: TaskState::Running,
-            restarts: 0,
-            last_error: None,
-            aborted: None,
-            own: None,
-        };
+        let slot = Slot::new(name, options.grace);
         let reuse = {
             let mut ended = self.table.ended.borrow_mut();
             (ended.len() > ENDED_KEPT)
@@ -126,7 +117,9 @@ impl TaskMonitor {
         let join = task.start(guard, cancel, options.restart_on_failure);
         self.table.update(index, |slot| {
             slot.handle = Some(join);
-            slot.own = own;
+            if own.is_some() {
+                slot.extra_mut().own = own;
+            }
         });
         self.names.insert(hash, index);
         Ok(())
@@ -145,7 +138,7 @@ impl TaskMonitor {
         } else {
             slots.iter().find(|s| s.name == name && !s.is_ended())
         };
-        match found.and_then(|slot| slot.own.as_ref()) {
+        match found.and_then(Slot::own) {
             Some(own) => {
                 own.cancel();
                 true
@@ -164,8 +157,8 @@ impl TaskMonitor {
             .map(|s| TaskInfo {
                 name: s.name.clone(),
                 state: s.state,
-                restarts: s.restarts,
-                last_error: s.last_error.clone(),
+                restarts: s.restarts(),
+                last_error: s.last_error().cloned(),
             })
             .collect()
     }
@@ -206,8 +199,9 @@ impl TaskMonitor {
             for slot in &slots[range.clone()] {
                 if !slot.is_ended() {
                     running += 1;
-                    if !graces.contains(&slot.grace) {
-                        graces.push(slot.grace);
+                    let grace = slot.grace();
+                    if !graces.contains(&grace) {
+                        graces.push(grace);
                     }
                 }
                 tasks.push(TaskRecord {
@@ -239,7 +233,7 @@ impl TaskMonitor {
             if forced {
                 (now, false)
             } else {
-                let own = now + slot.grace.unwrap_or(grace);
+                let own = now + slot.grace().unwrap_or(grace);
                 (own.min(deadline), own > deadline)
             }
         };
@@ -264,7 +258,7 @@ impl TaskMonitor {
                 if let TaskState::Ended(outcome) = slot.state {
                     record.outcome = outcome;
                 }
-                record.restarts = slot.restarts;
+                record.restarts = slot.restarts();
                 record.error = slot.end_error();
             }
             CancelReport { tasks }

@@ -100,7 +100,7 @@ async fn restart(
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);
         guard.table.update(guard.index, |slot| {
-            slot.restarts += 1;
+            slot.extra_mut().restarts += 1;
             slot.state = TaskState::Running;
         });
         started = Instant::now();

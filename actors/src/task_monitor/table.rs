@@ -43,23 +43,76 @@ impl AbortReason {
     }
 }
 
-/// One spawned task, in spawn order.
+/// One spawned task, in spawn order. What few tasks have (their own grace or cancellation, a
+/// restart count, a crash's error) is out of line in [`SlotExtra`], so that the slot of a
+/// plain task stays at 48 bytes.
 pub(super) struct Slot {
     pub(super) name: String,
-    pub(super) grace: Option<Duration>,
     /// Aborts the task; dropped once it has ended, so that its memory is freed.
     pub(super) handle: Option<JoinHandle<()>>,
+    pub(super) extra: Option<Box<SlotExtra>>,
     pub(super) state: TaskState,
+    pub(super) aborted: Option<AbortReason>,
+}
+
+// The size the doc above states, kept true (bytes_per_task in benches/compare.rs counts it).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Slot>() == 48);
+
+/// The rarer parts of a [`Slot`].
+#[derive(Default)]
+pub(super) struct SlotExtra {
+    /// A grace of its own (`TaskOptions::grace`).
+    pub(super) grace: Option<Duration>,
     pub(super) restarts: u32,
     pub(super) last_error: Option<String>,
-    pub(super) aborted: Option<AbortReason>,
     /// The task's own cancellation, when it asked for one (`TaskOptions::own_cancellation`).
     pub(super) own: Option<CancellationToken>,
 }
 
 impl Slot {
+    /// A running task's slot.
+    pub(super) fn new(name: String, grace: Option<Duration>) -> Self {
+        let mut slot = Slot {
+            name,
+            handle: None,
+            extra: None,
+            state: TaskState::Running,
+            aborted: None,
+        };
+        if grace.is_some() {
+            slot.extra_mut().grace = grace;
+        }
+        slot
+    }
+
     pub(super) fn is_ended(&self) -> bool {
         matches!(self.state, TaskState::Ended(_))
+    }
+
+    pub(super) fn grace(&self) -> Option<Duration> {
+        self.extra.as_ref().and_then(|e| e.grace)
+    }
+
+    pub(super) fn restarts(&self) -> u32 {
+        self.extra.as_ref().map_or(0, |e| e.restarts)
+    }
+
+    pub(super) fn last_error(&self) -> Option<&String> {
+        self.extra.as_ref().and_then(|e| e.last_error.as_ref())
+    }
+
+    pub(super) fn own(&self) -> Option<&CancellationToken> {
+        self.extra.as_ref().and_then(|e| e.own.as_ref())
+    }
+
+    /// Drops the task's own cancellation (it ended).
+    pub(super) fn take_own(&mut self) -> Option<CancellationToken> {
+        self.extra.as_mut().and_then(|e| e.own.take())
+    }
+
+    pub(super) fn extra_mut(&mut self) -> &mut SlotExtra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     /// The error a report gives for this task's end: the last run's for a crash, the reason
@@ -67,7 +120,7 @@ impl Slot {
     pub(super) fn end_error(&self) -> Option<String> {
         match self.state {
             TaskState::Ended(TaskOutcome::Failed | TaskOutcome::Panicked) => {
-                self.last_error.clone()
+                self.last_error().cloned()
             }
             TaskState::Ended(TaskOutcome::Aborted) => Some(
                 self.aborted
@@ -110,7 +163,7 @@ impl Table {
         }
         slot.state = TaskState::Ended(outcome);
         slot.aborted = aborted;
-        let (handle, own) = (slot.handle.take(), slot.own.take());
+        let (handle, own) = (slot.handle.take(), slot.take_own());
         drop(slots);
         drop((handle, own));
         self.ended_claimed(index, 1);
@@ -139,8 +192,7 @@ impl Table {
         self.cancelled.get()
             || self.slots.try_borrow().is_ok_and(|slots| {
                 slots[index]
-                    .own
-                    .as_ref()
+                    .own()
                     .is_some_and(CancellationToken::is_cancelled)
             })
     }
@@ -190,7 +242,7 @@ impl Table {
                 slot.state = TaskState::Ended(TaskOutcome::Aborted);
                 slot.aborted = Some(reason);
                 aborted.extend(slot.handle.take());
-                slot.own = None;
+                slot.take_own();
             }
         }
         let count = aborted.len();
@@ -214,7 +266,7 @@ impl EndGuard {
         if let Some(e) = error {
             tracing::error!(task = %self.table.name(self.index), ?outcome, "task crashed: {e}");
             self.table
-                .update(self.index, |slot| slot.last_error = Some(e));
+                .update(self.index, |slot| slot.extra_mut().last_error = Some(e));
         }
         outcome
     }

@@ -100,8 +100,8 @@ where
 }
 
 /// One run of a task that is not restarted, its future inline: the closure is called inside
-/// the task (a panic there is the task's, not the monitor's) and dropped before the future
-/// runs, so the task holds the guard and the future only.
+/// the task (a panic there is the task's, not the monitor's) and dropped when its future
+/// takes its place, so the task holds the guard and the future only.
 #[expect(
     clippy::manual_async_fn,
     reason = "as an async fn it would store its arguments twice (benches/compare.rs: bytes_per_task)"
@@ -117,14 +117,14 @@ where
     R: TaskResult,
 {
     async move {
-        let made = std::panic::catch_unwind(AssertUnwindSafe(move || task(cancel)));
-        let run = match made {
-            Ok(future) => AssertUnwindSafe(future)
-                .catch_unwind()
-                .await
-                .map(|result| result.into_task_result()),
-            Err(panic) => Err(panic),
-        };
+        // One future that calls the closure at its first poll and then is the closure's
+        // future, so that the two are never stored side by side (a `match` on the closure's
+        // result would keep both across the await: 216 bytes instead of 128); the closure's
+        // panic is caught like the future's.
+        let run = AssertUnwindSafe(futures::future::lazy(move |_| task(cancel)).flatten())
+            .catch_unwind()
+            .await
+            .map(|result| result.into_task_result());
         let (outcome, error) = outcome_of(run, guard.table.is_task_cancelled(guard.index));
         let outcome = guard.after_run(outcome, error);
         guard.table.end(guard.index, outcome, None);

@@ -157,9 +157,11 @@ impl Config {
     /// The orchestrator's SIGKILL deadline after it asks the bot to stop (`docker stop`'s
     /// 10 s, systemd's `TimeoutStopSec`, Kubernetes' `terminationGracePeriodSeconds`). When set,
     /// a signal that hooks defer is forced early enough that the forced run and the hard margin
-    /// end before it, and no run's deadline passes it. It must exceed `forced_budget` +
-    /// `hard_margin` ([`validate`](Self::validate) refuses it otherwise). Default: none (the
-    /// Botica integration sets 10 s when none is set).
+    /// end before it, with a second to spare for the hard deadline's last writes
+    /// ([`KILL_SLACK`](actix_shutdown_actors::defaults::KILL_SLACK)), and no run's deadline
+    /// passes it. It must exceed `forced_budget` + `hard_margin` + that second
+    /// ([`validate`](Self::validate) refuses it otherwise). Default: none (the Botica
+    /// integration sets 10 s when none is set).
     ///
     /// # Examples
     /// ```
@@ -168,7 +170,8 @@ impl Config {
     ///
     /// let config = Config::default().stop_timeout(Duration::from_secs(10));
     /// assert!(config.validate().is_ok());
-    /// assert!(Config::default().stop_timeout(Duration::from_secs(4)).validate().is_err());
+    /// // 3 s forced budget + 2 s hard margin + 1 s for the last writes: 6 s is not enough.
+    /// assert!(Config::default().stop_timeout(Duration::from_secs(6)).validate().is_err());
     /// ```
     pub fn stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = Some(timeout);
@@ -405,11 +408,17 @@ impl Config {
         }
         if let Some(stop_timeout) = self.stop_timeout {
             let hard_margin = self.hard_margin.unwrap_or_default();
-            if stop_timeout <= self.forced_budget + hard_margin {
+            let slack = if self.hard_margin.is_some() {
+                defaults::KILL_SLACK
+            } else {
+                Duration::ZERO
+            };
+            if stop_timeout <= self.forced_budget + hard_margin + slack {
                 return Err(ConfigError::StopTimeoutTooShort {
                     stop_timeout,
                     forced_budget: self.forced_budget,
                     hard_margin,
+                    slack,
                 });
             }
         }

@@ -17,10 +17,13 @@ pub const VETO_RETRY: Duration = Duration::from_millis(100);
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Time the hard-deadline thread allows past the deadline before it ends the process.
 pub const HARD_MARGIN: Duration = Duration::from_secs(2);
+/// The longest the last resort takes to leave its traces (summary, exit marker, logs, lock)
+/// before a watchdog ends the process anyway: a hung disk cannot keep it alive.
+pub const LAST_RESORT_BOUND: Duration = Duration::from_millis(800);
 /// Time kept free before the orchestrator's kill (`stop_timeout`), past the hard deadline, for
-/// the last resort to write its traces and the process to exit: the hard deadline fires this
-/// much before the SIGKILL, not at the same moment.
-pub const KILL_SLACK: Duration = Duration::from_millis(500);
+/// the last resort (at most [`LAST_RESORT_BOUND`]) and the process's exit: the hard deadline
+/// fires this much before the SIGKILL, not at the same moment.
+pub const KILL_SLACK: Duration = Duration::from_secs(1);
 /// Time every step still gets once the deadline is exhausted (forced mode).
 pub const MIN_STEP_TIME: Duration = Duration::from_millis(250);
 /// Time one state source may take to hand over its snapshot.

@@ -1,7 +1,8 @@
-//! The hard deadline: an OS thread that ends the process when the pipeline overruns its
-//! deadline by more than a margin, even if a participant blocks the actor thread. It is also
-//! where a third signal ends the process, so that both leave the same traces
-//! ([`LastResort`]).
+//! The hard deadline: an OS thread that ends the process when a shutdown overruns its deadline
+//! by more than a margin, even if a participant (or a hook) blocks the actor thread. Armed when
+//! a shutdown becomes inevitable, for the time its forced run would end, and again when the
+//! run begins. It is also where a third signal ends the process, so that both leave the same
+//! traces ([`LastResort`]).
 
 use std::io::Write as _;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};

@@ -3,13 +3,17 @@
 //! exit at once. One routine for both, so both leave the same things: the summary as far as the
 //! run got (every step once, in order, the one cut short `timed_out`, the rest `skipped`), the
 //! exit marker, the flushed log queue, and no lock file once that summary is written (without
-//! one, the lock file stays so that the next boot reports an unfinished shutdown).
+//! one, the lock file stays so that the next boot reports an unfinished shutdown). It is armed
+//! from the moment a shutdown is inevitable: ended before the run began, its summary lists
+//! every step `skipped`. Whoever of it and the pipeline writes the summary is decided by one
+//! [`SummaryClaim`] per shutdown. Its own work is bounded: a watchdog ends the process
+//! [`LAST_RESORT_BOUND`](crate::defaults::LAST_RESORT_BOUND) after it began, whatever the disk.
 
 mod summary_claim;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use summary_claim::SummaryClaim;
+pub(crate) use summary_claim::{LastResortClaim, SummaryClaim};
 
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -65,19 +69,23 @@ pub(crate) struct RunProgress {
 
 /// How long the last resort waits for a summary the pipeline is writing before it leaves the
 /// file to it (and the lock file in place).
-const PIPELINE_WRITE_WAIT: Duration = Duration::from_millis(500);
+const PIPELINE_WRITE_WAIT: Duration = Duration::from_millis(250);
+
+/// How long the last resort waits for the log writer to flush.
+const LOG_FLUSH_WAIT: Duration = Duration::from_millis(100);
 
 impl RunProgress {
     /// A run's progress, starting now from `report`.
     pub(crate) fn new(
         report: ShutdownReport,
         current: Arc<Mutex<Option<(Step, Instant)>>>,
+        summary: Arc<SummaryClaim>,
     ) -> Self {
         RunProgress {
             report: Arc::new(Mutex::new(report)),
             current,
             started: Instant::now(),
-            summary: Arc::default(),
+            summary,
         }
     }
 
@@ -127,15 +135,29 @@ impl RunProgress {
 impl LastResort {
     /// Ends the process with [`exit_code`](Self::exit_code) outside a run: the exit marker and
     /// the flushed log queue; the lock file stays, so that the next boot reports a run that did
-    /// not finish its shutdown. (During a run, the hard-deadline thread also writes the
-    /// summary: see [`HardDeadlineThread::exit_now`](crate::HardDeadlineThread::exit_now).)
+    /// not finish its shutdown. (Once a shutdown is inevitable, the hard-deadline thread also
+    /// writes the summary: see [`HardDeadlineThread::exit_now`](crate::HardDeadlineThread::exit_now).)
     pub fn exit(&self, why: &str) -> ! {
         self.exit_with(why, None)
     }
 
     /// Leaves the traces and ends the process: the summary (when a run is under way), the exit
-    /// marker, the flushed log queue, and no lock file once the summary is written.
+    /// marker, the flushed log queue, and no lock file once the summary is written. A watchdog
+    /// ends the process [`LAST_RESORT_BOUND`](crate::defaults::LAST_RESORT_BOUND) from now if
+    /// the traces cannot be written (a hung disk).
     pub(crate) fn exit_with(&self, why: &str, run: Option<&RunProgress>) -> ! {
+        let code = self.exit_code;
+        let _ = std::thread::Builder::new()
+            .name("actix-shutdown-last-resort-watchdog".into())
+            .spawn(move || {
+                std::thread::sleep(crate::defaults::LAST_RESORT_BOUND);
+                let _ = writeln!(
+                    io::stderr(),
+                    "actix-shutdown: the last traces could not be written within {:?} (a hung disk?); exiting with code {code}",
+                    crate::defaults::LAST_RESORT_BOUND
+                );
+                std::process::exit(code)
+            });
         // Nothing below may wait on a stalled log writer: the records that do not fit go to
         // stderr.
         if let Some(queue) = &self.log_queue {
@@ -146,38 +168,44 @@ impl LastResort {
             Some((step, _)) => tracing::error!(%step, "{why}; ending the process"),
             None => tracing::error!("{why}; ending the process"),
         }
-        self.leave_traces(why, run);
+        let code = self.leave_traces(why, run);
         let at = step
             .map(|(step, _)| format!(" during step {step}"))
             .unwrap_or_default();
         let _ = writeln!(
             io::stderr(),
-            "actix-shutdown: {why}{at}; exiting with code {}",
-            self.exit_code
+            "actix-shutdown: {why}{at}; exiting with code {code}"
         );
-        std::process::exit(self.exit_code)
+        std::process::exit(code)
     }
 
-    /// Everything [`exit_with`](Self::exit_with) leaves but the exit itself. The summary is
-    /// written when a run is under way, also over one the pipeline already wrote (whose exit
-    /// code the process is about to contradict); only a pipeline write still unanswered after
-    /// [`PIPELINE_WRITE_WAIT`] is left alone.
-    pub(crate) fn leave_traces(&self, why: &str, run: Option<&RunProgress>) {
+    /// Everything [`exit_with`](Self::exit_with) leaves but the exit itself; returns the code
+    /// to exit with. The summary is written when a shutdown is under way, also over one the
+    /// pipeline already wrote (whose exit code the process is about to contradict); a pipeline
+    /// write still unanswered after [`PIPELINE_WRITE_WAIT`] is left alone; a run the pipeline
+    /// sealed is left as it is, and its code is the one to exit with.
+    pub(crate) fn leave_traces(&self, why: &str, run: Option<&RunProgress>) -> i32 {
         // The lock file goes only with a summary of this run: otherwise it stays, so that the
         // next boot reports a run that did not finish its shutdown, not an older summary.
         let mut recorded = false;
-        if let Some(run) = run.filter(|run| run.summary.claim_for_last_resort(PIPELINE_WRITE_WAIT))
-        {
-            let report = run.cut_short(why, self.exit_code);
-            match write_json_atomic(&self.summary_path, &report) {
-                Ok(()) => recorded = true,
-                Err(e) => {
-                    let _ = writeln!(io::stderr(), "actix-shutdown: {e}");
+        let mut code = self.exit_code;
+        let claim = run.map(|run| (run, run.summary.claim_for_last_resort(PIPELINE_WRITE_WAIT)));
+        match claim {
+            Some((run, LastResortClaim::Write)) => {
+                let report = run.cut_short(why, code);
+                match write_json_atomic(&self.summary_path, &report) {
+                    Ok(()) => recorded = true,
+                    Err(e) => {
+                        let _ = writeln!(io::stderr(), "actix-shutdown: {e}");
+                    }
                 }
             }
+            // Every step ran: the summary and the lock are as the run left them.
+            Some((_, LastResortClaim::Sealed(sealed))) => code = sealed,
+            Some((_, LastResortClaim::LeaveToPipeline)) | None => {}
         }
         if let Some(marker) = &self.exit_marker
-            && let Err(e) = write_exit_marker(marker, self.exit_code)
+            && let Err(e) = write_exit_marker(marker, code)
         {
             let _ = writeln!(
                 io::stderr(),
@@ -186,12 +214,13 @@ impl LastResort {
             );
         }
         if let Some(queue) = &self.log_queue {
-            let _ = queue.flush_blocking(Duration::from_millis(500));
+            let _ = queue.flush_blocking(LOG_FLUSH_WAIT);
         }
         if let Some(lock) = &self.lock_path
             && recorded
         {
             let _ = std::fs::remove_file(lock);
         }
+        code
     }
 }

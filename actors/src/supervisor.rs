@@ -33,6 +33,7 @@ use self::run_control::RunControl;
 pub use self::status::StatusView;
 use crate::closing::ClosingFlag;
 use crate::hard_deadline::{self, HardDeadlineThread};
+use crate::last_resort::{RunProgress, SummaryClaim};
 use crate::report::{HookRecord, ShutdownReport, VetoRecord};
 use crate::request::ShutdownRequest;
 
@@ -55,6 +56,12 @@ pub struct Supervisor {
     status: StatusView,
     /// The parked hard-deadline thread (also the third signal's way out).
     hard: Option<HardDeadlineThread>,
+    /// Who writes this shutdown's summary, the pipeline or the last resort: one claim for the
+    /// whole shutdown, from the first inevitable request to the end of the run.
+    summary: Arc<SummaryClaim>,
+    /// What the hard-deadline thread reports from while an inevitable request waits on hooks
+    /// (before the run has a progress of its own).
+    pre_run: Option<RunProgress>,
 }
 
 enum Phase {
@@ -99,6 +106,8 @@ impl Supervisor {
             pending_jobs: None,
             status: StatusView::new(closing),
             hard,
+            summary: Arc::default(),
+            pre_run: None,
         }
     }
 
@@ -116,6 +125,16 @@ impl Supervisor {
 
 impl Actor for Supervisor {
     type Context = Context<Self>;
+
+    /// A Supervisor stopped before a run began (its System stopped while hooks deferred a
+    /// request, say) disarms the hard-deadline thread: no run is left for it to end.
+    fn stopped(&mut self, _: &mut Self::Context) {
+        if !matches!(self.phase, Phase::Running(_))
+            && let Some(hard) = &self.hard
+        {
+            hard.send(hard_deadline::Signal::Done);
+        }
+    }
 }
 
 impl Handler<RequestShutdown> for Supervisor {

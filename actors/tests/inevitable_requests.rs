@@ -271,11 +271,11 @@ async fn with_a_hard_deadline_the_forced_run_leaves_the_margin_and_the_slack_bef
     });
     request(&rig, sigterm()).await;
     let report = report(&rig).await;
-    // Forced at 10 s − 3 s (forced budget) − 2 s (hard margin) − 0.5 s (the last resort's
-    // slack): were the run to overrun, the hard deadline fires at 9.5 s, not with the kill.
+    // Forced at 10 s − 3 s (forced budget) − 2 s (hard margin) − 1 s (the last resort's
+    // slack): were the run to overrun, the hard deadline fires at 9 s, not with the kill.
     assert_eq!(
         starts.lock().unwrap()[0],
-        (Step::Begin, Duration::from_millis(4_500))
+        (Step::Begin, Duration::from_secs(4))
     );
     assert!(report.forced, "{report}");
 }

@@ -53,7 +53,7 @@ pub enum ConfigError {
     /// `stop_timeout` leaves no room for a forced run and the hard margin before the
     /// orchestrator's kill.
     #[error(
-        "invalid configuration: stop_timeout ({stop_timeout:?}) must exceed forced_budget ({forced_budget:?}) + hard_margin ({hard_margin:?}), or the orchestrator kills the bot before a forced shutdown can end; raise stop_timeout (and the orchestrator's: TimeoutStopSec, terminationGracePeriodSeconds, docker stop -t) or lower forced_budget"
+        "invalid configuration: stop_timeout ({stop_timeout:?}) must exceed forced_budget ({forced_budget:?}) + hard_margin ({hard_margin:?}) + {slack:?} for the hard deadline's last writes, or the orchestrator kills the bot before a forced shutdown can end; raise stop_timeout (and the orchestrator's: TimeoutStopSec, terminationGracePeriodSeconds, docker stop -t) or lower forced_budget"
     )]
     StopTimeoutTooShort {
         /// The stop timeout.
@@ -62,6 +62,9 @@ pub enum ConfigError {
         forced_budget: Duration,
         /// The hard margin (zero without a hard deadline).
         hard_margin: Duration,
+        /// What the hard deadline keeps free before the kill for its last writes
+        /// ([`KILL_SLACK`](actix_shutdown_actors::defaults::KILL_SLACK); zero without one).
+        slack: Duration,
     },
     /// The forced budget is longer than the grace.
     #[error("invalid configuration: forced_budget ({forced:?}) must not exceed grace ({grace:?})")]

@@ -1,8 +1,15 @@
-//! Who writes the run's summary: the pipeline (at `write_summary`) or the last resort (when the
-//! process must end before the pipeline does). Whichever comes first writes it; the last resort
-//! arriving while the pipeline's write is under way waits for it (bounded) and then writes over
-//! it, with the final exit code and the steps it cut short, so that the file on disk, the exit
-//! code and the lock file agree whichever order the two threads ran in.
+//! Who writes the run's summary, shared by the pipeline (at `write_summary`, and when the run
+//! ends) and the last resort (when the process must end before the pipeline does). One claim
+//! per shutdown, from the moment a shutdown is inevitable:
+//! - the first to claim writes; the pipeline never writes after the last resort took over;
+//! - the last resort arriving while the pipeline's write is under way waits for it (bounded)
+//!   and then writes over it, with the final exit code and the steps it cut short;
+//! - a pipeline write that timed out is abandoned: the last resort writes without waiting;
+//! - once the pipeline has sealed the run (every step done, its code final), the last resort
+//!   writes no summary and ends the process with that code.
+//!
+//! So the summary on disk, the exit marker, the lock file and the exit code agree whichever
+//! order the two threads run in.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -14,14 +21,28 @@ enum Writer {
     Nobody,
     /// The pipeline is writing it (a message round-trip to the Persister).
     PipelineWriting,
-    /// The pipeline's write answered (written or failed); it writes no more unless it claims
-    /// again.
+    /// The pipeline's write answered (written or failed).
     PipelineAnswered,
+    /// The pipeline's write got no answer in time (the disk may be hung).
+    PipelineAbandoned,
+    /// The pipeline finished the run with this exit code.
+    Sealed(i32),
     /// The last resort owns the file: the pipeline writes no more.
     LastResort,
 }
 
-/// The claim on the run's summary file, shared by the pipeline and the hard-deadline thread.
+/// What the last resort may do with the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LastResortClaim {
+    /// Write it (over the pipeline's, if it wrote one).
+    Write,
+    /// A pipeline write is still under way: leave the file (and the lock file) alone.
+    LeaveToPipeline,
+    /// The run finished with this exit code: write nothing, end with it.
+    Sealed(i32),
+}
+
+/// The claim on the run's summary file.
 #[derive(Debug, Default)]
 pub(crate) struct SummaryClaim {
     writer: Mutex<Writer>,
@@ -34,39 +55,70 @@ impl SummaryClaim {
     }
 
     /// For the pipeline, before it writes (or writes again): true unless the last resort owns
-    /// the file.
+    /// the file or the run is sealed.
     pub(crate) fn claim_for_pipeline(&self) -> bool {
         let mut writer = self.writer();
-        if *writer == Writer::LastResort {
+        if matches!(*writer, Writer::LastResort | Writer::Sealed(_)) {
             return false;
         }
         *writer = Writer::PipelineWriting;
         true
     }
 
-    /// For the pipeline, once the Persister answered its write (a write left unanswered keeps
-    /// the claim: the file may still change under the last resort).
-    pub(crate) fn pipeline_answered(&self) {
+    /// For the pipeline, once its write ended: `answered` when the Persister answered (written
+    /// or failed), false when it timed out (the write is abandoned, not waited for).
+    pub(crate) fn pipeline_write_ended(&self, answered: bool) {
         let mut writer = self.writer();
         if *writer == Writer::PipelineWriting {
-            *writer = Writer::PipelineAnswered;
+            *writer = if answered {
+                Writer::PipelineAnswered
+            } else {
+                Writer::PipelineAbandoned
+            };
             self.changed.notify_all();
         }
     }
 
-    /// For the last resort: true when it may write the summary now. A pipeline write under way
-    /// is waited for up to `wait`; still unanswered then, the file is left to it (false).
-    pub(crate) fn claim_for_last_resort(&self, wait: Duration) -> bool {
+    /// For the pipeline, once every step ran and `code` is final: false when the last resort
+    /// owns the file (it is ending the process; the run's own ending must not race it).
+    pub(crate) fn seal(&self, code: i32) -> bool {
+        let mut writer = self.writer();
+        if *writer == Writer::LastResort {
+            return false;
+        }
+        *writer = Writer::Sealed(code);
+        self.changed.notify_all();
+        true
+    }
+
+    /// True once the last resort owns the file.
+    pub(crate) fn taken_by_last_resort(&self) -> bool {
+        *self.writer() == Writer::LastResort
+    }
+
+    /// Runs `write` (the pipeline's exit marker) unless the last resort owns the run's traces,
+    /// holding the claim meanwhile: a marker the pipeline writes is never written after the
+    /// last resort's.
+    pub(crate) fn unless_last_resort<R>(&self, write: impl FnOnce() -> R) -> Option<R> {
+        let writer = self.writer();
+        (*writer != Writer::LastResort).then(write)
+    }
+
+    /// For the last resort. A pipeline write under way is waited for up to `wait`.
+    pub(crate) fn claim_for_last_resort(&self, wait: Duration) -> LastResortClaim {
         let writer = self.writer();
         let (mut writer, _) = self
             .changed
             .wait_timeout_while(writer, wait, |w| *w == Writer::PipelineWriting)
             .unwrap_or_else(|p| p.into_inner());
-        if *writer == Writer::PipelineWriting {
-            return false;
+        match *writer {
+            Writer::PipelineWriting => LastResortClaim::LeaveToPipeline,
+            Writer::Sealed(code) => LastResortClaim::Sealed(code),
+            _ => {
+                *writer = Writer::LastResort;
+                LastResortClaim::Write
+            }
         }
-        *writer = Writer::LastResort;
-        true
     }
 }
 
@@ -79,20 +131,31 @@ mod tests {
     #[test]
     fn the_first_to_claim_writes_and_the_pipeline_never_writes_after_the_last_resort() {
         let claim = SummaryClaim::default();
-        assert!(claim.claim_for_last_resort(Duration::ZERO));
+        assert_eq!(
+            claim.claim_for_last_resort(Duration::ZERO),
+            LastResortClaim::Write
+        );
         assert!(!claim.claim_for_pipeline(), "the last resort owns the file");
+        assert!(!claim.seal(0), "nor does the run seal it");
+        assert!(claim.taken_by_last_resort());
     }
 
     #[test]
-    fn the_last_resort_writes_over_an_answered_pipeline_write() {
-        let claim = SummaryClaim::default();
-        assert!(claim.claim_for_pipeline());
-        claim.pipeline_answered();
-        assert!(claim.claim_for_last_resort(Duration::ZERO));
-        assert!(
-            !claim.claim_for_pipeline(),
-            "no rewrite after the last resort"
-        );
+    fn the_last_resort_writes_over_an_answered_or_abandoned_pipeline_write() {
+        for answered in [true, false] {
+            let claim = SummaryClaim::default();
+            assert!(claim.claim_for_pipeline());
+            claim.pipeline_write_ended(answered);
+            assert_eq!(
+                claim.claim_for_last_resort(Duration::from_secs(60)),
+                LastResortClaim::Write,
+                "answered: {answered}"
+            );
+            assert!(
+                !claim.claim_for_pipeline(),
+                "no rewrite after the last resort"
+            );
+        }
     }
 
     #[test]
@@ -103,14 +166,42 @@ mod tests {
         // Whichever thread runs first, the last resort ends up writing after the pipeline.
         let waiter =
             std::thread::spawn(move || claim.claim_for_last_resort(Duration::from_secs(60)));
-        pipeline.pipeline_answered();
-        assert!(waiter.join().expect("no panic"));
+        pipeline.pipeline_write_ended(true);
+        assert_eq!(waiter.join().expect("no panic"), LastResortClaim::Write);
     }
 
     #[test]
     fn a_pipeline_write_left_unanswered_keeps_the_file_from_the_last_resort() {
         let claim = SummaryClaim::default();
         assert!(claim.claim_for_pipeline());
-        assert!(!claim.claim_for_last_resort(Duration::from_millis(20)));
+        assert_eq!(
+            claim.claim_for_last_resort(Duration::from_millis(20)),
+            LastResortClaim::LeaveToPipeline
+        );
+    }
+
+    #[test]
+    fn the_pipeline_writes_no_marker_once_the_last_resort_took_over() {
+        let claim = SummaryClaim::default();
+        assert_eq!(claim.unless_last_resort(|| "written"), Some("written"));
+        assert_eq!(
+            claim.claim_for_last_resort(Duration::ZERO),
+            LastResortClaim::Write
+        );
+        assert_eq!(claim.unless_last_resort(|| "written"), None);
+    }
+
+    #[test]
+    fn a_sealed_run_is_left_as_it_is_and_ends_with_its_code() {
+        let claim = SummaryClaim::default();
+        assert!(claim.claim_for_pipeline());
+        claim.pipeline_write_ended(true);
+        assert!(claim.seal(0));
+        assert_eq!(
+            claim.claim_for_last_resort(Duration::ZERO),
+            LastResortClaim::Sealed(0)
+        );
+        assert!(!claim.claim_for_pipeline());
+        assert!(!claim.taken_by_last_resort());
     }
 }

@@ -40,7 +40,7 @@ fn run_in_step(at: Step) -> Fixture {
         exit_code: 1,
     };
     Fixture {
-        run: RunProgress::new(report, current),
+        run: RunProgress::new(report, current, Arc::default()),
         last_resort,
         dir,
     }
@@ -90,7 +90,7 @@ fn after_the_pipeline_wrote_its_summary_the_last_resort_corrects_it_and_removes_
         serde_json::to_string(&written).expect("JSON"),
     )
     .expect("the pipeline's summary");
-    fixture.run.summary.pipeline_answered();
+    fixture.run.summary.pipeline_write_ended(true);
 
     fixture
         .last_resort
@@ -111,6 +111,28 @@ fn after_the_pipeline_wrote_its_summary_the_last_resort_corrects_it_and_removes_
     assert_eq!(
         std::fs::read_to_string(fixture.dir.path().join("exit_code")).expect("the marker"),
         "1\n"
+    );
+}
+
+#[test]
+fn a_run_the_pipeline_sealed_is_left_as_it_is_and_ends_with_its_code() {
+    // Every step ran (the lock released, the logs stopped) when the hard deadline passed.
+    let fixture = run_in_step(Step::StopLogging);
+    std::fs::remove_file(fixture.dir.path().join("bot.lock")).expect("released by the run");
+    assert!(fixture.run.summary.claim_for_pipeline());
+    fixture.run.summary.pipeline_write_ended(true);
+    assert!(fixture.run.summary.seal(0));
+    let code = fixture
+        .last_resort
+        .leave_traces("hard deadline", Some(&fixture.run));
+    assert_eq!(code, 0, "the run's own code");
+    assert!(
+        !fixture.last_resort.summary_path.exists(),
+        "the run's summary is left as it is"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.dir.path().join("exit_code")).expect("the marker"),
+        "0\n"
     );
 }
 

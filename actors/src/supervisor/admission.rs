@@ -3,6 +3,10 @@
 //! every `veto_retry` until they let it go or the time it is forced at comes. A *negotiable*
 //! request that a hook cancels changes nothing. Once a run is under way, further requests join
 //! it, and a forced one escalates it.
+//!
+//! Over 400 lines as one concern: a request's life from its admission to the run's end (the
+//! hard deadline armed at admission, deferral, begin, join, escalation, finish), whose times
+//! (`force_time`, `latest_end`) all hang on the same `stop_timeout` clock.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -36,7 +40,10 @@ impl Supervisor {
             // Watchdogs learn at once that a stop is under way, even while hooks defer it.
             if let Some(marker) = &self.config.exit_marker {
                 let planned = self.config.exit_codes.for_run(true, request.restart);
-                if let Err(e) = write_exit_marker(marker, planned) {
+                let written = self
+                    .summary
+                    .unless_last_resort(|| write_exit_marker(marker, planned));
+                if let Some(Err(e)) = written {
                     tracing::warn!("cannot write the exit marker {}: {e}", marker.display());
                 }
             }
@@ -71,7 +78,7 @@ impl Supervisor {
     /// forced at `forced_at`: hooks that block the actor thread while they are asked (or while
     /// they defer the request) cannot keep an inevitable shutdown from ending the process. If
     /// it fires first, the summary says that no step ran. `begin` arms it again for the run.
-    fn watch_before_the_run(&self, request: &ShutdownRequest, forced_at: Instant) {
+    fn watch_before_the_run(&mut self, request: &ShutdownRequest, forced_at: Instant) {
         let (Phase::Idle, Some(hard)) = (&self.phase, &self.hard) else {
             return;
         };
@@ -83,10 +90,26 @@ impl Supervisor {
         report.restart = request.restart;
         report.vetoes = self.vetoes.clone();
         report.hook_errors = self.hook_errors.clone();
+        let progress = RunProgress::new(
+            report,
+            Arc::clone(&self.status.current),
+            Arc::clone(&self.summary),
+        );
         hard.send(Signal::Arm {
             deadline: ends.into_std(),
-            progress: RunProgress::new(report, Arc::clone(&self.status.current)),
+            progress: progress.clone(),
         });
+        self.pre_run = Some(progress);
+    }
+
+    /// Keeps the report the hard-deadline thread would write before the run up to date with
+    /// what the hooks said (a veto is why no step ran).
+    fn update_pre_run(&self) {
+        if let Some(pre_run) = &self.pre_run {
+            let mut report = pre_run.report.lock().unwrap_or_else(|p| p.into_inner());
+            report.vetoes.clone_from(&self.vetoes);
+            report.hook_errors.clone_from(&self.hook_errors);
+        }
     }
 
     /// When a deferred inevitable request runs forced: at the grace deadline, or sooner so that
@@ -144,6 +167,7 @@ impl Supervisor {
                 self.hook_errors.push(error);
             }
         }
+        self.update_pre_run();
         if !matches!(self.phase, Phase::Idle) {
             return self.join(&request);
         }
@@ -173,6 +197,7 @@ impl Supervisor {
                     .push(VetoRecord::new(hook.clone(), at.clone(), id.clone()));
             }
         }
+        self.update_pre_run();
         let inevitable = request.is_inevitable();
         notify(
             self.config.progress.as_ref(),
@@ -322,7 +347,12 @@ impl Supervisor {
         report.exit_code = self.config.exit_codes.for_run(true, request.restart);
         report.vetoes = self.vetoes.clone();
         report.hook_errors = self.hook_errors.clone();
-        let progress = RunProgress::new(report, Arc::clone(&self.status.current));
+        let progress = RunProgress::new(
+            report,
+            Arc::clone(&self.status.current),
+            Arc::clone(&self.summary),
+        );
+        self.pre_run = None;
         if let Some(hard) = &self.hard {
             let armed = hard.send(Signal::Arm {
                 deadline: deadline.into_std(),
@@ -380,7 +410,10 @@ impl Supervisor {
                 report: Arc::clone(&report),
             });
         }
+        // When the hard deadline's last resort took over, it ends the process with its code
+        // once its traces are written: stopping the System here would race it.
         if self.config.stop_system
+            && !self.summary.taken_by_last_resort()
             && let Some(system) = actix::System::try_current()
         {
             system.stop_with_code(report.exit_code);

@@ -124,7 +124,8 @@ pub struct SupervisorConfig {
     pub veto_retry: Duration,
     /// The orchestrator's SIGKILL deadline, counted from the first inevitable request: a
     /// deferred request is forced early enough that the forced run and the hard margin end
-    /// before it, and no run's deadline passes it.
+    /// before it (with [`kill_reserve`](Self::kill_reserve) kept free), and no run's deadline
+    /// passes it.
     pub stop_timeout: Option<Duration>,
     /// Exit codes.
     pub exit_codes: ExitCodes,

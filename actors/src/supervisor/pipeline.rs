@@ -3,6 +3,10 @@
 //! its own timeout and by what is left of the deadline; a timeout or failure is recorded and
 //! the pipeline goes on. The run's control (forced, deadline) and the bounded wait are in
 //! `run_control`.
+//!
+//! Over 400 lines as one concern: the steps in their one order, with the summary's hand-over
+//! to the hard deadline's last resort (`SummaryClaim`) where the summary and the marker are
+//! written.
 
 use std::cell::Cell;
 use std::io::Write as _;
@@ -59,14 +63,7 @@ impl Pipeline {
                 Step::ReleaseLock => self.release_lock().await,
                 Step::StopLogging => self.stop_logging().await,
             };
-            // The summary's write answered (unless it timed out: the Persister may still write
-            // it). Marked once its record is in the report, which the last resort builds from.
-            let summary_answered =
-                step == Step::WriteSummary && !matches!(result, Err(StepError::TimedOut(_)));
             self.record(step, began, result);
-            if summary_answered {
-                self.progress.summary.pipeline_answered();
-            }
         }
         self.status.set_step(None);
         let report = self.with_report(|r| {
@@ -74,6 +71,18 @@ impl Pipeline {
             r.clone()
         });
         self.rewrite_summary_if_changed(&report).await;
+        if !self.progress.summary.seal(report.exit_code) {
+            // The hard deadline passed and its last resort is ending the process: its summary,
+            // its marker and its code are the run's.
+            let code = self
+                .config
+                .hard_deadline
+                .as_ref()
+                .map_or(report.exit_code, |hard| hard.last_resort.exit_code);
+            return self
+                .progress
+                .cut_short("the hard deadline passed before the run ended", code);
+        }
         if let Some(e) = self.write_marker(report.exit_code) {
             let _ = writeln!(std::io::stderr(), "actix-shutdown: {e}");
         }
@@ -220,9 +229,9 @@ impl Pipeline {
         let answer = self
             .call(&self.participants.write_summary, WriteSummary(summary), own)
             .await;
-        if answer.is_ok() {
-            self.progress.summary.pipeline_answered();
-        }
+        self.progress
+            .summary
+            .pipeline_write_ended(!matches!(answer, Err(StepError::TimedOut(_))));
         match answer {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
@@ -354,6 +363,13 @@ impl Pipeline {
             ),
         }
         self.with_report(|r| r.steps.push(record.clone()));
+        if step == Step::WriteSummary {
+            // Once its record is in the report the last resort builds from: the Persister
+            // answered, or the write is abandoned (timed out; it may never land).
+            self.progress
+                .summary
+                .pipeline_write_ended(outcome != StepOutcome::TimedOut);
+        }
         self.status.set_step(None);
         self.emit(&StepEvent::Finished { record });
     }
@@ -376,9 +392,13 @@ impl Pipeline {
         r.exit_code = self.config.exit_codes.for_run(r.clean, r.restart);
     }
 
+    /// Writes the exit marker, unless the hard deadline's last resort has taken over (its
+    /// marker, with its code, stands).
     fn write_marker(&self, code: i32) -> Option<String> {
         let path = self.config.exit_marker.as_ref()?;
-        write_exit_marker(path, code)
+        self.progress
+            .summary
+            .unless_last_resort(|| write_exit_marker(path, code))?
             .err()
             .map(|e| format!("cannot write the exit marker {}: {e}", path.display()))
     }

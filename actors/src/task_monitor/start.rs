@@ -1,7 +1,8 @@
 //! [`Task`]: the user's closure, type-erased where the task is *started* rather than where its
 //! future is made. A task that is not restarted then runs its future inline in its tokio task
-//! (no boxed future: a task costs one allocation, as with `spawn_local`); a task that may be
-//! restarted keeps a factory to call again, under the restart policy (`restart`).
+//! (no boxed future beside the task's own cell, as with `spawn_local`; the closure's box is
+//! empty for a closure that captures nothing); a task that may be restarted keeps a factory to
+//! call again, under the restart policy (`restart`).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;

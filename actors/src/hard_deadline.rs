@@ -5,10 +5,11 @@
 //! traces ([`LastResort`]).
 
 use std::io::Write as _;
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use crate::last_resort::{Activity, LastResort, RunProgress};
+use crate::last_resort::{Activity, LastResort, RunProgress, SummaryClaim};
 
 /// The hard deadline's margin and what it leaves behind.
 #[derive(Clone, Debug)]
@@ -57,9 +58,12 @@ impl HardDeadlineThread {
     /// under way; if that thread is gone, ends it from here without a summary.
     pub fn exit_now(&self, why: &str) -> ! {
         if self.send(Signal::ExitNow(why.to_owned())) {
-            // The thread exits the process; wait for it without holding anything.
-            loop {
-                std::thread::park();
+            // The thread exits the process (its last resort bounded by a watchdog); wait for it
+            // without holding anything. It may have been told `Done` just before and gone: then
+            // end the process from here.
+            let until = Instant::now() + 2 * crate::defaults::LAST_RESORT_BOUND;
+            while Instant::now() < until {
+                std::thread::park_timeout(until.saturating_duration_since(Instant::now()));
             }
         }
         self.last_resort.exit(why)
@@ -67,7 +71,7 @@ impl HardDeadlineThread {
 }
 
 /// Starts the thread parked (at boot, so the shutdown does not pay for a thread spawn).
-pub(crate) fn spawn_parked(config: HardDeadline) -> HardDeadlineThread {
+pub(crate) fn spawn_parked(config: HardDeadline, claim: Arc<SummaryClaim>) -> HardDeadlineThread {
     let (tx, rx) = mpsc::channel();
     let last_resort = config.last_resort.clone();
     let spawned = std::thread::Builder::new()
@@ -76,7 +80,12 @@ pub(crate) fn spawn_parked(config: HardDeadline) -> HardDeadlineThread {
             let (mut deadline, mut progress) = loop {
                 match rx.recv() {
                     Ok(Signal::Arm { deadline, progress }) => break (deadline, progress),
-                    Ok(Signal::ExitNow(why)) => config.last_resort.exit(&why),
+                    Ok(Signal::ExitNow(why)) => {
+                        // Before any shutdown was inevitable (a third signal that overtook
+                        // the first): no run writes after this.
+                        claim.take_over();
+                        config.last_resort.exit(&why)
+                    }
                     Ok(Signal::Deadline(_)) => {}
                     Ok(Signal::Done | Signal::Finished(_)) | Err(_) => return,
                 }

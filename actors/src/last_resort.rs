@@ -126,7 +126,10 @@ impl RunProgress {
         report.finished_at = files::rfc3339(SystemTime::now());
         report.duration_ms = millis(self.started.elapsed());
         report.lost = report.lost_items();
-        report.clean = report.lost.is_empty();
+        // Ended from outside the run, the run is a loss even when every step it recorded
+        // completed (the process was stopped past its deadline just before its end, say).
+        report.lost.push(format!("the run was cut short: {why}"));
+        report.clean = false;
         report.exit_code = exit_code;
         report
     }
@@ -146,11 +149,16 @@ impl LastResort {
     /// ends the process [`LAST_RESORT_BOUND`](crate::defaults::LAST_RESORT_BOUND) from now if
     /// the traces cannot be written (a hung disk).
     pub(crate) fn exit_with(&self, why: &str, run: Option<&RunProgress>) -> ! {
-        let code = self.exit_code;
+        let failed = self.exit_code;
+        // A run sealed meanwhile ends with its own code, even from here.
+        let claim = run.map(|run| Arc::clone(&run.summary));
         let _ = std::thread::Builder::new()
             .name("actix-shutdown-last-resort-watchdog".into())
             .spawn(move || {
                 std::thread::sleep(crate::defaults::LAST_RESORT_BOUND);
+                let code = claim
+                    .and_then(|claim| claim.sealed_code())
+                    .unwrap_or(failed);
                 let _ = writeln!(
                     io::stderr(),
                     "actix-shutdown: the last traces could not be written within {:?} (a hung disk?); exiting with code {code}",
@@ -191,10 +199,11 @@ impl LastResort {
         let mut code = self.exit_code;
         let claim = run.map(|run| (run, run.summary.claim_for_last_resort(PIPELINE_WRITE_WAIT)));
         match claim {
-            Some((run, LastResortClaim::Write)) => {
+            Some((run, LastResortClaim::Write { sole })) => {
                 let report = run.cut_short(why, code);
                 match write_json_atomic(&self.summary_path, &report) {
-                    Ok(()) => recorded = true,
+                    // With a pipeline write abandoned (it may still land), the lock file stays.
+                    Ok(()) => recorded = sole,
                     Err(e) => {
                         let _ = writeln!(io::stderr(), "actix-shutdown: {e}");
                     }

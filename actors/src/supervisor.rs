@@ -87,10 +87,11 @@ impl Supervisor {
     /// A Supervisor driving `participants`, setting `closing` when a shutdown becomes
     /// inevitable or begins. Starts the hard-deadline thread (parked) when one is configured.
     pub fn new(config: SupervisorConfig, participants: Participants, closing: ClosingFlag) -> Self {
+        let summary = Arc::<SummaryClaim>::default();
         let hard = config
             .hard_deadline
             .clone()
-            .map(hard_deadline::spawn_parked);
+            .map(|hard| hard_deadline::spawn_parked(hard, Arc::clone(&summary)));
         Self {
             config,
             participants,
@@ -106,7 +107,7 @@ impl Supervisor {
             pending_jobs: None,
             status: StatusView::new(closing),
             hard,
-            summary: Arc::default(),
+            summary,
             pre_run: None,
         }
     }

@@ -4,13 +4,19 @@
 //! - the first to claim writes; the pipeline never writes after the last resort took over;
 //! - the last resort arriving while the pipeline's write is under way waits for it (bounded)
 //!   and then writes over it, with the final exit code and the steps it cut short;
-//! - a pipeline write that timed out is abandoned: the last resort writes without waiting;
+//! - a pipeline write that timed out is abandoned: the last resort writes without waiting, but
+//!   keeps the lock file (the abandoned write may still land after its own: a lock file left
+//!   makes the next boot report a run that did not finish, whatever the summary says);
+//! - a pipeline write still under way when the wait ends is left to it, and the lock file too;
+//! - once the last resort took over, the pipeline writes no summary or marker, releases no lock
+//!   and does not end the process itself;
 //! - once the pipeline has sealed the run (every step done, its code final), the last resort
 //!   writes no summary and ends the process with that code.
 //!
 //! So the summary on disk, the exit marker, the lock file and the exit code agree whichever
 //! order the two threads run in.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,8 +40,12 @@ enum Writer {
 /// What the last resort may do with the summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum LastResortClaim {
-    /// Write it (over the pipeline's, if it wrote one).
-    Write,
+    /// Write it (over the pipeline's, if it wrote one). `sole`: no write of the pipeline can
+    /// land after it, so the lock file may go once it is written.
+    Write {
+        /// No abandoned pipeline write is left behind.
+        sole: bool,
+    },
     /// A pipeline write is still under way: leave the file (and the lock file) alone.
     LeaveToPipeline,
     /// The run finished with this exit code: write nothing, end with it.
@@ -43,10 +53,25 @@ pub(crate) enum LastResortClaim {
 }
 
 /// The claim on the run's summary file.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SummaryClaim {
     writer: Mutex<Writer>,
     changed: Condvar,
+    /// The sealed run's exit code, readable without the lock (the last resort's watchdog
+    /// exits with it); [`NOT_SEALED`] until then.
+    sealed: AtomicI64,
+}
+
+const NOT_SEALED: i64 = i64::MIN;
+
+impl Default for SummaryClaim {
+    fn default() -> Self {
+        Self {
+            writer: Mutex::default(),
+            changed: Condvar::new(),
+            sealed: AtomicI64::new(NOT_SEALED),
+        }
+    }
 }
 
 impl SummaryClaim {
@@ -87,8 +112,24 @@ impl SummaryClaim {
             return false;
         }
         *writer = Writer::Sealed(code);
+        self.sealed.store(i64::from(code), Ordering::Release);
         self.changed.notify_all();
         true
+    }
+
+    /// The sealed run's exit code, if the run is sealed.
+    pub(crate) fn sealed_code(&self) -> Option<i32> {
+        let code = self.sealed.load(Ordering::Acquire);
+        (code != NOT_SEALED).then(|| i32::try_from(code).unwrap_or(1))
+    }
+
+    /// For a last resort that ends the process before any run began (a third signal that came
+    /// first): the pipeline must not write after it.
+    pub(crate) fn take_over(&self) {
+        let mut writer = self.writer();
+        if !matches!(*writer, Writer::Sealed(_)) {
+            *writer = Writer::LastResort;
+        }
     }
 
     /// True once the last resort owns the file.
@@ -111,14 +152,16 @@ impl SummaryClaim {
             .changed
             .wait_timeout_while(writer, wait, |w| *w == Writer::PipelineWriting)
             .unwrap_or_else(|p| p.into_inner());
-        match *writer {
+        let claim = match *writer {
+            Writer::Sealed(code) => return LastResortClaim::Sealed(code),
             Writer::PipelineWriting => LastResortClaim::LeaveToPipeline,
-            Writer::Sealed(code) => LastResortClaim::Sealed(code),
-            _ => {
-                *writer = Writer::LastResort;
-                LastResortClaim::Write
+            Writer::PipelineAbandoned => LastResortClaim::Write { sole: false },
+            Writer::Nobody | Writer::PipelineAnswered | Writer::LastResort => {
+                LastResortClaim::Write { sole: true }
             }
-        }
+        };
+        *writer = Writer::LastResort;
+        claim
     }
 }
 
@@ -133,7 +176,7 @@ mod tests {
         let claim = SummaryClaim::default();
         assert_eq!(
             claim.claim_for_last_resort(Duration::ZERO),
-            LastResortClaim::Write
+            LastResortClaim::Write { sole: true }
         );
         assert!(!claim.claim_for_pipeline(), "the last resort owns the file");
         assert!(!claim.seal(0), "nor does the run seal it");
@@ -142,13 +185,14 @@ mod tests {
 
     #[test]
     fn the_last_resort_writes_over_an_answered_or_abandoned_pipeline_write() {
-        for answered in [true, false] {
+        // An abandoned write may still land: the lock file is then kept.
+        for (answered, sole) in [(true, true), (false, false)] {
             let claim = SummaryClaim::default();
             assert!(claim.claim_for_pipeline());
             claim.pipeline_write_ended(answered);
             assert_eq!(
                 claim.claim_for_last_resort(Duration::from_secs(60)),
-                LastResortClaim::Write,
+                LastResortClaim::Write { sole },
                 "answered: {answered}"
             );
             assert!(
@@ -167,7 +211,10 @@ mod tests {
         let waiter =
             std::thread::spawn(move || claim.claim_for_last_resort(Duration::from_secs(60)));
         pipeline.pipeline_write_ended(true);
-        assert_eq!(waiter.join().expect("no panic"), LastResortClaim::Write);
+        assert_eq!(
+            waiter.join().expect("no panic"),
+            LastResortClaim::Write { sole: true }
+        );
     }
 
     #[test]
@@ -178,6 +225,19 @@ mod tests {
             claim.claim_for_last_resort(Duration::from_millis(20)),
             LastResortClaim::LeaveToPipeline
         );
+        // Left to its write, the pipeline still ends nothing itself: the last resort does.
+        assert!(claim.taken_by_last_resort());
+        assert!(!claim.seal(0));
+        assert_eq!(claim.unless_last_resort(|| ()), None);
+    }
+
+    #[test]
+    fn a_last_resort_before_any_run_keeps_the_pipeline_from_writing() {
+        let claim = SummaryClaim::default();
+        claim.take_over();
+        assert!(!claim.claim_for_pipeline());
+        assert!(!claim.seal(0));
+        assert_eq!(claim.unless_last_resort(|| ()), None);
     }
 
     #[test]
@@ -186,7 +246,7 @@ mod tests {
         assert_eq!(claim.unless_last_resort(|| "written"), Some("written"));
         assert_eq!(
             claim.claim_for_last_resort(Duration::ZERO),
-            LastResortClaim::Write
+            LastResortClaim::Write { sole: true }
         );
         assert_eq!(claim.unless_last_resort(|| "written"), None);
     }
@@ -196,7 +256,9 @@ mod tests {
         let claim = SummaryClaim::default();
         assert!(claim.claim_for_pipeline());
         claim.pipeline_write_ended(true);
+        assert_eq!(claim.sealed_code(), None);
         assert!(claim.seal(0));
+        assert_eq!(claim.sealed_code(), Some(0));
         assert_eq!(
             claim.claim_for_last_resort(Duration::ZERO),
             LastResortClaim::Sealed(0)

@@ -137,6 +137,45 @@ fn a_run_the_pipeline_sealed_is_left_as_it_is_and_ends_with_its_code() {
 }
 
 #[test]
+fn over_an_abandoned_pipeline_write_the_summary_is_written_and_the_lock_file_kept() {
+    // The pipeline's write timed out (a slow disk): it may still land after ours, so the lock
+    // file stays and the next boot reports a run that did not finish, whatever the file says.
+    let fixture = run_in_step(Step::ReleaseLock);
+    assert!(fixture.run.summary.claim_for_pipeline());
+    fixture.run.summary.pipeline_write_ended(false);
+    let code = fixture
+        .last_resort
+        .leave_traces("hard deadline", Some(&fixture.run));
+    assert_eq!(code, 1);
+    let summary = summary(&fixture);
+    assert_eq!(summary["exit_code"], 1);
+    assert!(fixture.dir.path().join("bot.lock").exists());
+}
+
+#[test]
+fn a_run_cut_short_after_its_last_step_is_still_not_clean() {
+    let fixture = run_in_step(Step::StopLogging);
+    let mut report = fixture.run.report.lock().unwrap();
+    report.steps.push(StepRecord {
+        name: Step::StopLogging,
+        outcome: StepOutcome::Completed,
+        duration_ms: 1,
+        error: None,
+    });
+    drop(report);
+    fixture
+        .last_resort
+        .leave_traces("hard deadline", Some(&fixture.run));
+    let summary = summary(&fixture);
+    assert_eq!(summary["clean"], false, "{summary:#}");
+    assert_eq!(
+        summary["lost"],
+        serde_json::json!(["the run was cut short: hard deadline"]),
+        "{summary:#}"
+    );
+}
+
+#[test]
 fn a_pipeline_write_still_under_way_keeps_the_lock_file() {
     let fixture = run_in_step(Step::WriteSummary);
     assert!(fixture.run.summary.claim_for_pipeline());

@@ -250,6 +250,12 @@ impl Pipeline {
     /// (the OS lock ends with the process), so that the next boot finds it and reports a run
     /// that did not record its end instead of a fresh start.
     async fn release_lock(&self) -> StepResult {
+        if self.progress.summary.taken_by_last_resort() {
+            return Err(StepError::Skipped(
+                "the hard deadline's last resort took over: it keeps or removes the lock file"
+                    .to_owned(),
+            ));
+        }
         let summary_written = self.with_report(|r| {
             r.step(Step::WriteSummary)
                 .is_some_and(|s| s.outcome == StepOutcome::Completed)

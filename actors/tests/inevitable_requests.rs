@@ -19,6 +19,16 @@ mod probe;
 use paused_system::PausedSystem;
 use probe::*;
 
+/// A hook that vetoes every request that is not forced: the run waits for the time the
+/// request is forced at.
+fn veto_until_forced(rig: &Rig) {
+    add_hook(rig, "busy", |request, response| {
+        if !request.is_forced() {
+            response.cancel();
+        }
+    });
+}
+
 fn sigterm() -> ShutdownRequest {
     ShutdownRequest::graceful(RequestSource::Signal, "signal:SIGTERM")
 }
@@ -127,11 +137,7 @@ async fn under_stop_timeout_a_veto_that_never_lifts_is_forced_so_the_run_ends_be
     let origin = Instant::now();
     let (config, starts) = recording_starts(config, origin);
     let rig = rig(config, &[("close_resources", Act::Hang)]);
-    add_hook(&rig, "busy", |request, response| {
-        if !request.is_forced() {
-            response.cancel();
-        }
-    });
+    veto_until_forced(&rig);
     request(&rig, sigterm()).await;
     let report = report(&rig).await;
     // Forced at 10 s - 3 s (no hard margin configured here): the forced run gets its budget.
@@ -181,11 +187,7 @@ async fn a_round_of_hanging_hooks_cannot_push_a_deferred_signal_past_its_forced_
     let origin = Instant::now();
     let (config, starts) = recording_starts(config, origin);
     let rig = rig(config, &[]);
-    add_hook(&rig, "busy", |request, response| {
-        if !request.is_forced() {
-            response.cancel();
-        }
-    });
+    veto_until_forced(&rig);
     // Two async hooks that never answer: each may take the hook budget (10 s), but the round
     // of a deferred request ends by the time it is forced at.
     for name in ["stuck-1", "stuck-2"] {
@@ -264,11 +266,7 @@ async fn with_a_hard_deadline_the_forced_run_leaves_the_margin_and_the_slack_bef
     let origin = Instant::now();
     let (config, starts) = recording_starts(config, origin);
     let rig = rig(config, &[]);
-    add_hook(&rig, "busy", |request, response| {
-        if !request.is_forced() {
-            response.cancel();
-        }
-    });
+    veto_until_forced(&rig);
     request(&rig, sigterm()).await;
     let report = report(&rig).await;
     // Forced at 10 s − 3 s (forced budget) − 2 s (hard margin) − 1 s (the last resort's

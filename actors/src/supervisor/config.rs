@@ -157,13 +157,6 @@ impl SupervisorConfig {
         (left / 2).min(self.inner_budget(self.steps.cancel_tasks))
     }
 
-    /// The hard-deadline thread's margin (zero without one).
-    pub fn hard_margin(&self) -> Duration {
-        self.hard_deadline
-            .as_ref()
-            .map_or(Duration::ZERO, |hard| hard.margin)
-    }
-
     /// What a run keeps free before the orchestrator's kill: the hard margin and, with a
     /// hard-deadline thread, [`KILL_SLACK`](crate::defaults::KILL_SLACK) for its last resort.
     pub fn kill_reserve(&self) -> Duration {

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use super::start::TaskFactory;
-use super::table::{EndGuard, Table};
+use super::table::EndGuard;
 use super::{Cancellation, TaskState};
 use crate::panic_message;
 use crate::report::TaskOutcome;
@@ -35,9 +35,9 @@ pub(super) fn supervise(
 ) -> impl Future<Output = ()> + 'static {
     async move {
         let started = Instant::now();
-        let (outcome, error) = run_once(&guard.table, &factory, &cancel).await;
+        let (outcome, error) = run_once(&guard, &factory, &cancel).await;
         let mut outcome = guard.after_run(outcome, error);
-        if is_crash(outcome) && !guard.table.is_cancelled(&cancel) {
+        if is_crash(outcome) && !guard.table.is_task_cancelled(guard.index) {
             outcome = Box::pin(restart(&guard, &factory, &cancel, outcome, started)).await;
         }
         guard.table.end(guard.index, outcome, None);
@@ -47,7 +47,7 @@ pub(super) fn supervise(
 /// One run of the task: its outcome, and the error of a crash. The factory itself may panic
 /// before it returns a future: it is called inside the guard too.
 async fn run_once(
-    table: &Table,
+    guard: &EndGuard,
     factory: &TaskFactory,
     cancel: &Cancellation,
 ) -> (TaskOutcome, Option<String>) {
@@ -55,7 +55,7 @@ async fn run_once(
         Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
         Err(panic) => Err(panic),
     };
-    outcome_of(run, table.is_cancelled(cancel))
+    outcome_of(run, guard.table.is_task_cancelled(guard.index))
 }
 
 /// What a run ended with: its outcome (`cancelled` rather than `finished` when its cancellation
@@ -104,9 +104,9 @@ async fn restart(
             slot.state = TaskState::Running;
         });
         started = Instant::now();
-        let (ran, error) = run_once(&guard.table, factory, cancel).await;
+        let (ran, error) = run_once(guard, factory, cancel).await;
         outcome = guard.after_run(ran, error);
-        if !is_crash(outcome) || guard.table.is_cancelled(cancel) {
+        if !is_crash(outcome) || guard.table.is_task_cancelled(guard.index) {
             return outcome;
         }
     }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{Cancellation, TaskState};
+use super::TaskState;
 use crate::report::TaskOutcome;
 
 /// Tasks that ended on their own stay listed (GetTasks, the report) up to this many; older
@@ -181,13 +181,8 @@ impl Table {
         }
     }
 
-    /// True when CancelAll fired (no lock taken) or the task's own cancellation did.
-    pub(super) fn is_cancelled(&self, cancel: &Cancellation) -> bool {
-        self.cancelled.get() || cancel.is_cancelled()
-    }
-
-    /// As [`is_cancelled`](Self::is_cancelled), for task `index` through its slot (its own
-    /// cancellation, if it has one, is there until it ends).
+    /// True when CancelAll fired (no lock taken) or task `index`'s own cancellation did (it is
+    /// in its slot until the task ends).
     pub(super) fn is_task_cancelled(&self, index: usize) -> bool {
         self.cancelled.get()
             || self.slots.try_borrow().is_ok_and(|slots| {
